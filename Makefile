@@ -1,0 +1,53 @@
+# Two commands: `make run` serves the portal with demo data on SQLite; `make test` runs every test.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app app
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: run serve test bench translations extract-messages lint clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.runtime: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: requirements.txt requirements-dev.txt $(VENV)/.runtime
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+# Compiled catalogs are build products: made from the .po files, never committed.
+translations: $(VENV)/.runtime
+	$(BIN)/pybabel compile --use-fuzzy -d translations -f -q
+
+run: $(VENV)/.runtime translations
+	PORTAL_ENV=development $(FLASK) db upgrade
+	PORTAL_ENV=development $(FLASK) seed-demo --if-empty
+	@echo ""
+	@echo "Demo logins (all with the password demo-password-2026): admin, compliance, supervisor, rm, client"
+	@echo "Serving on http://$(HOST):$(PORT)"
+	PORTAL_ENV=development $(FLASK) run --host $(HOST) --port $(PORT)
+
+serve: $(VENV)/.runtime translations
+	PORTAL_ENV=production $(FLASK) db upgrade
+	PORTAL_ENV=production $(BIN)/gunicorn --workers $${WORKERS:-4} --bind $(HOST):$(PORT) app:app
+
+test: $(VENV)/.dev translations
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: $(VENV)/.dev translations
+	$(BIN)/python -m bench
+
+extract-messages: $(VENV)/.runtime
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o translations/messages.pot --no-location --sort-output --omit-header .
+	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching --omit-header --ignore-obsolete
+
+lint: $(VENV)/.dev
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf $(VENV) instance/*.db tests/e2e/artifacts

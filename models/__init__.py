@@ -1,0 +1,33 @@
+"""The database handle and every model, imported here so Alembic sees the whole schema."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy import MetaData
+from sqlalchemy.orm import DeclarativeBase
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+db = SQLAlchemy(model_class=Base)
+
+
+def utcnow() -> datetime:
+    """Timestamps are stored in UTC, always timezone-aware in Python."""
+    return datetime.now(timezone.utc)
+
+
+from models.people import ApiToken, Manager, Team, User, LEVELS, ROLES, STAFF_STATUSES  # noqa: E402,F401
+from models.clients import Client, ClientAssignment, ID_TYPES  # noqa: E402,F401
+from models.audit import AuditEntry  # noqa: E402,F401

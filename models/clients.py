@@ -1,0 +1,71 @@
+"""Clients of the broker and the history of who manages them."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Optional
+
+from sqlalchemy import Date, ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models import db, utcnow
+from models.people import Manager, User
+from models.types import UTCDateTime
+
+ID_TYPES = ("resident_id", "passport", "hk_macau_permit", "taiwan_permit", "foreign_permanent")
+
+
+def mask_id_number(number: str | None) -> str:
+    """`110101199001011234` → `1101**********1234`: first four and last four kept."""
+    if not number:
+        return ""
+    if len(number) <= 8:
+        return number[:1] + "*" * (len(number) - 2) + number[-1:] if len(number) > 2 else "*" * len(number)
+    return number[:4] + "*" * (len(number) - 8) + number[-4:]
+
+
+class Client(db.Model):
+    __tablename__ = "clients"
+    __table_args__ = (
+        # The client book pages filter by manager and sort by name or number.
+        Index("ix_clients_manager_name", "manager_id", "name"),
+        Index("ix_clients_manager_client_no", "manager_id", "client_no"),
+        Index("ix_clients_branch", "branch"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_no: Mapped[str] = mapped_column(String(20), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    name_pinyin: Mapped[Optional[str]] = mapped_column(String(100))
+    birth_date: Mapped[date] = mapped_column(Date)
+    id_type: Mapped[str] = mapped_column(String(20), default="resident_id")
+    id_number: Mapped[str] = mapped_column(String(40))
+    phone: Mapped[Optional[str]] = mapped_column(String(30))
+    branch: Mapped[str] = mapped_column(String(60))
+    opened_on: Mapped[date] = mapped_column(Date)
+    manager_id: Mapped[Optional[int]] = mapped_column(ForeignKey("managers.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    manager: Mapped[Optional[Manager]] = relationship()
+
+    @property
+    def masked_id(self) -> str:
+        return mask_id_number(self.id_number)
+
+
+class ClientAssignment(db.Model):
+    """One move of a client between managers: from, to, when, by whom, why."""
+
+    __tablename__ = "client_assignments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), index=True)
+    from_manager_id: Mapped[Optional[int]] = mapped_column(ForeignKey("managers.id"))
+    to_manager_id: Mapped[Optional[int]] = mapped_column(ForeignKey("managers.id"))
+    assigned_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    assigned_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    reason: Mapped[Optional[str]] = mapped_column(String(200))
+
+    client: Mapped[Client] = relationship()
+    from_manager: Mapped[Optional[Manager]] = relationship(foreign_keys=[from_manager_id])
+    to_manager: Mapped[Optional[Manager]] = relationship(foreign_keys=[to_manager_id])
+    assigned_by: Mapped[Optional[User]] = relationship()

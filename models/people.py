@@ -1,0 +1,103 @@
+"""Users, teams, staff records (managers and supervisors) and API tokens."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Optional
+
+from flask_login import UserMixin
+from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models import db, utcnow
+from models.types import UTCDateTime
+
+ROLES = ("client", "rm", "supervisor", "compliance", "admin")
+STAFF_ROLES = ("rm", "supervisor", "compliance", "admin")
+LEVELS = ("junior", "mid", "senior", "principal")
+STAFF_STATUSES = ("active", "on_leave", "left")
+
+
+class Team(db.Model):
+    __tablename__ = "teams"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(20), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    supervisor_id: Mapped[Optional[int]] = mapped_column(
+        ForeignKey("managers.id", use_alter=True, name="fk_teams_supervisor_id_managers"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    supervisor: Mapped[Optional["Manager"]] = relationship(foreign_keys=[supervisor_id])
+
+
+class Manager(db.Model):
+    """A staff record: a relationship manager, or a supervisor heading a team."""
+
+    __tablename__ = "managers"
+    __table_args__ = (
+        CheckConstraint(f"level IN {LEVELS}", name="level"),
+        CheckConstraint(f"status IN {STAFF_STATUSES}", name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    employee_no: Mapped[str] = mapped_column(String(20), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    name_pinyin: Mapped[Optional[str]] = mapped_column(String(100))
+    level: Mapped[str] = mapped_column(String(12), default="junior")
+    level_since: Mapped[date] = mapped_column(Date)
+    hire_date: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(10), default="active")
+    team_id: Mapped[Optional[int]] = mapped_column(ForeignKey("teams.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    team: Mapped[Optional[Team]] = relationship(foreign_keys=[team_id])
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+    __table_args__ = (CheckConstraint(f"role IN {ROLES}", name="role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(100))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(12))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    preferred_language: Mapped[Optional[str]] = mapped_column(String(8))
+    # Bumped at sign-out: every cookie carrying an older version stops working.
+    session_version: Mapped[int] = mapped_column(Integer, default=1)
+    manager_id: Mapped[Optional[int]] = mapped_column(ForeignKey("managers.id"), unique=True)
+    client_id: Mapped[Optional[int]] = mapped_column(ForeignKey("clients.id"), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_login_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+
+    manager: Mapped[Optional[Manager]] = relationship()
+    client: Mapped[Optional["Client"]] = relationship()  # noqa: F821
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login asks this
+        return bool(self.active)
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_version}"
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role in STAFF_ROLES
+
+
+class ApiToken(db.Model):
+    """A bearer token for the JSON API; only its SHA-256 is stored."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    label: Mapped[Optional[str]] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    last_used_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()

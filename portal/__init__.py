@@ -1,0 +1,115 @@
+"""The application factory: start-up reads like a table of contents (cookiecutter-flask)."""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, g, has_request_context, request, session
+from flask_babel import get_locale
+from flask_login import current_user
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from models import db
+from portal.config import BASE_DIR, Config
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the portal; `config` overrides the environment (tests use it)."""
+    settings = Config(config)
+    app = Flask(
+        __name__,
+        template_folder=str(BASE_DIR / "templates"),
+        static_folder=str(BASE_DIR / "static"),
+        instance_path=str(BASE_DIR / "instance"),
+    )
+    app.config.from_mapping(settings.as_dict())
+    if app.config["PROXY_FIX_HOPS"]:
+        hops = app.config["PROXY_FIX_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+    register_extensions(app)
+    register_hooks(app)
+    register_blueprints(app)
+    from portal.errors import register_errorhandlers
+
+    register_errorhandlers(app)
+    register_commands(app)
+    register_template_helpers(app)
+    if not app.debug and not app.testing:
+        logging.basicConfig(level=logging.INFO)
+    return app
+
+
+def select_locale() -> str:
+    """The user's saved choice, then the session's, then the browser's language."""
+    languages = ["zh_CN", "en"]
+    if not has_request_context():  # CLI commands: messages in the default language
+        return "en"
+    if current_user and getattr(current_user, "is_authenticated", False) and current_user.preferred_language in languages:
+        return current_user.preferred_language
+    if session.get("lang") in languages:
+        return session["lang"]
+    best = request.accept_languages.best_match(["zh_CN", "zh", "en"])
+    if best in ("zh", "zh_CN"):
+        return "zh_CN"
+    return best or "zh_CN"
+
+
+def register_extensions(app: Flask) -> None:
+    from portal.extensions import babel, csrf, limiter, login_manager, migrate
+    from portal.auth.loaders import register_loaders
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"))
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    register_loaders(app)
+
+
+def register_hooks(app: Flask) -> None:
+    from portal.access import enforce_policy
+    from portal.auth.loaders import load_api_user
+    from portal.security import enforce_session_lifetime, set_security_headers
+
+    app.before_request(load_api_user)
+    app.before_request(enforce_session_lifetime)
+    app.before_request(enforce_policy)
+    app.after_request(set_security_headers)
+
+
+def register_blueprints(app: Flask) -> None:
+    from portal.admin.views import bp as admin_bp
+    from portal.api import bp as api_bp
+    from portal.auditlog.views import bp as audit_bp
+    from portal.auth.views import bp as auth_bp
+    from portal.clients.views import bp as clients_bp
+    from portal.home.views import bp as home_bp
+    from portal.teams.views import bp as teams_bp
+    from portal.extensions import csrf
+
+    for blueprint in (auth_bp, home_bp, clients_bp, teams_bp, admin_bp, audit_bp):
+        app.register_blueprint(blueprint)
+    csrf.exempt(api_bp)  # the API authenticates by bearer token, never by cookie
+    app.register_blueprint(api_bp)
+
+
+def register_commands(app: Flask) -> None:
+    from portal.cli import register
+
+    register(app)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from portal import formatting
+
+    app.jinja_env.filters.update(formatting.FILTERS)
+
+    @app.context_processor
+    def inject():
+        return {"current_locale": str(get_locale()), "labels": formatting.labels()}
+
+    @app.teardown_request
+    def _forget(_exc=None):
+        # Per-request state must not outlive the request, even where an app context is reused.
+        for key in ("supervised_team_ids", "_login_user", "api_token_id"):
+            g.pop(key, None)

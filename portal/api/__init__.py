@@ -1,0 +1,65 @@
+"""The JSON API, /api/v1: bearer tokens, the pages' policies, one error shape, one list envelope."""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, jsonify, request
+from flask_babel import gettext as _
+from sqlalchemy import Select, func, select
+
+from models import db
+from portal.access import api_error
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+MAX_PER_PAGE = 100
+
+
+class ApiInputError(Exception):
+    """Bad input to the API: answered 400 with the field and the message."""
+
+    def __init__(self, message: str, field: str | None = None, code: str = "invalid"):
+        super().__init__(message)
+        self.message, self.field, self.code = message, field, code
+
+
+@bp.errorhandler(ApiInputError)
+def _bad_input(error: ApiInputError):
+    extra = {"field": error.field} if error.field else {}
+    return api_error(400, error.code, error.message, **extra)
+
+
+def page_number() -> int:
+    raw = request.args.get("page", "1")
+    try:
+        page = int(raw)
+    except ValueError:
+        raise ApiInputError(_("page must be a positive whole number."), "page") from None
+    if page < 1 or page > 1_000_000:
+        raise ApiInputError(_("page must be a positive whole number."), "page")
+    return page
+
+
+def per_page() -> int:
+    raw = request.args.get("per_page")
+    if raw is None:
+        return current_app.config["PER_PAGE"]
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ApiInputError(_("per_page must be a whole number from 1 to %(n)d.", n=MAX_PER_PAGE), "per_page") from None
+    if not 1 <= value <= MAX_PER_PAGE:
+        raise ApiInputError(_("per_page must be a whole number from 1 to %(n)d.", n=MAX_PER_PAGE), "per_page")
+    return value
+
+
+def envelope(stmt: Select, serialise) -> dict:
+    """`{"items", "page", "per_page", "total"}` for a select of ORM rows."""
+    page, size = page_number(), per_page()
+    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    rows = db.session.scalars(stmt.limit(size).offset((page - 1) * size)).all()
+    return {"items": [serialise(row) for row in rows], "page": page, "per_page": size, "total": total}
+
+
+def json_response(body, status: int = 200):
+    return jsonify(body), status
+
+
+from portal.api import people, openapi  # noqa: E402,F401  (routes register on import)

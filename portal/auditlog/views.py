@@ -1,0 +1,47 @@
+"""The audit log browser, read-only, with filters."""
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta, timezone
+
+from flask import Blueprint, current_app, render_template, request
+from sqlalchemy import select
+
+from models import AuditEntry, db
+from portal.access import allow
+
+bp = Blueprint("auditlog", __name__)
+
+
+def _parse_day(value: str | None):
+    try:
+        return datetime.strptime(value, "%Y-%m-%d").date() if value else None
+    except ValueError:
+        return None
+
+
+@bp.route("/audit")
+@allow("admin", "compliance")
+def browse():
+    args = request.args
+    filters = {k: (args.get(k) or "").strip()[:64] for k in ("actor", "action", "object_type", "object_id", "outcome")}
+    day_from, day_to = _parse_day(args.get("from")), _parse_day(args.get("to"))
+    stmt = select(AuditEntry)
+    if filters["actor"]:
+        stmt = stmt.where(AuditEntry.actor_username == filters["actor"].lower())
+    if filters["action"]:
+        stmt = stmt.where(AuditEntry.action.like(filters["action"].replace("%", "") + "%"))
+    if filters["object_type"]:
+        stmt = stmt.where(AuditEntry.object_type == filters["object_type"])
+    if filters["object_id"]:
+        stmt = stmt.where(AuditEntry.object_id == filters["object_id"])
+    if filters["outcome"] in ("ok", "denied", "failed"):
+        stmt = stmt.where(AuditEntry.outcome == filters["outcome"])
+    if day_from:
+        stmt = stmt.where(AuditEntry.at >= datetime.combine(day_from, time.min, timezone.utc))
+    if day_to:
+        stmt = stmt.where(AuditEntry.at < datetime.combine(day_to + timedelta(days=1), time.min, timezone.utc))
+    stmt = stmt.order_by(AuditEntry.id.desc())
+    page = max(args.get("page", 1, type=int) or 1, 1)
+    pagination = db.paginate(stmt, page=page, per_page=current_app.config["PER_PAGE"], error_out=False)
+    return render_template("auditlog/browse.html", pagination=pagination, filters=filters,
+                           day_from=day_from, day_to=day_to)

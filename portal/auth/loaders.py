@@ -1,0 +1,56 @@
+"""How a request finds its user: the session cookie for pages, a bearer token for the API."""
+from __future__ import annotations
+
+import hashlib
+
+from flask import g, request
+from flask_babel import lazy_gettext as _l
+from flask_login import AnonymousUserMixin
+from sqlalchemy import select
+
+from models import ApiToken, User, db
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def register_loaders(app):
+    from portal.extensions import login_manager
+
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = _l("Please sign in to open this page.")
+    login_manager.session_protection = "basic"
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        """The cookie names `id:version`; a version older than the user's (signed out) is refused."""
+        try:
+            raw_id, raw_version = user_id.split(":", 1)
+            uid, version = int(raw_id), int(raw_version)
+        except (ValueError, AttributeError):
+            return None
+        user = db.session.get(User, uid)
+        if user is None or not user.active or user.session_version != version:
+            return None
+        return user
+
+
+def load_api_user():
+    """before_request on /api/: only the Authorization header counts; cookies are ignored there."""
+    if not request.path.startswith("/api/"):
+        return None
+    g._login_user = AnonymousUserMixin()
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    row = db.session.scalar(
+        select(ApiToken).where(ApiToken.token_hash == hash_token(token.strip()), ApiToken.revoked_at.is_(None))
+    )
+    if row is None or not row.user.active:
+        return None
+    g._login_user = row.user
+    g.api_token_id = row.id
+    return None
+

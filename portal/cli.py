@@ -1,0 +1,87 @@
+"""Flask commands: seed-demo, create-user, create-api-token, revoke-api-tokens."""
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import Flask
+from sqlalchemy import select
+
+from models import User, db
+from portal.operations.errors import OperationError
+
+
+def register(app: Flask) -> None:
+    @app.cli.command("seed-demo")
+    @click.option("--clients", default=2000, show_default=True, type=click.IntRange(1, 5_000_000))
+    @click.option("--managers", default=40, show_default=True, type=click.IntRange(6, 100_000))
+    @click.option("--seed", "seed_value", default=2026, show_default=True, type=int)
+    @click.option("--if-empty", is_flag=True, help="Do nothing (and succeed) when the database already has data.")
+    def seed_demo(clients: int, managers: int, seed_value: int, if_empty: bool):
+        """Fill an empty database with realistic synthetic data and one demo login per role."""
+        from portal.demo import DemoPlan, database_is_empty, seed
+
+        if not database_is_empty():
+            if if_empty:
+                click.echo("The database already holds data; demo data not added.")
+                return
+            raise click.ClickException("The database is not empty; seed-demo only fills an empty database.")
+        with click.progressbar(length=clients, label="clients", file=sys.stderr) as bar:
+            result = seed(DemoPlan(clients=clients, managers=managers, seed=seed_value), bar.update)
+        db.session.commit()
+        click.echo(f"Seeded {result['teams']} teams, {result['managers']} staff records, {result['clients']} clients.")
+        click.echo(f"Demo logins (password: {result['password']}):")
+        for username, role in result["logins"].items():
+            click.echo(f"  {username:<12} {role}")
+
+    @app.cli.command("create-user")
+    @click.argument("username")
+    @click.option("--role", required=True, type=click.Choice(["client", "rm", "supervisor", "compliance", "admin"]))
+    @click.option("--display-name", default=None)
+    @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+    @click.option("--client", "client_no", default=None, help="Client number a client login belongs to.")
+    @click.option("--employee", "employee_no", default=None, help="Employee number of a manager or supervisor.")
+    def create_user_command(username, role, display_name, password_stdin, client_no, employee_no):
+        """Create a login (prompting for its password unless --password-stdin)."""
+        from portal.operations.users import create_user
+
+        if password_stdin:
+            password = sys.stdin.readline().rstrip("\r\n")
+        else:
+            password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+        try:
+            user = create_user(username, display_name or username, role, password, client_no=client_no,
+                               employee_no=employee_no)
+        except OperationError as error:
+            db.session.rollback()
+            raise click.ClickException(error.message) from None
+        db.session.commit()
+        click.echo(f"Created {user.role} login {user.username}.")
+
+    @app.cli.command("create-api-token")
+    @click.argument("username")
+    @click.option("--label", default=None)
+    def create_api_token_command(username, label):
+        """Print a new bearer token for USERNAME as the last line (only its hash is stored)."""
+        from portal.operations.users import create_api_token
+
+        user = db.session.scalar(select(User).where(User.username == username.strip().lower()))
+        if user is None or not user.active:
+            raise click.ClickException(f"No active user is called {username}.")
+        token = create_api_token(user, label)
+        db.session.commit()
+        click.echo(f"Token for {user.username} ({user.role}); it is shown once:")
+        click.echo(token)
+
+    @app.cli.command("revoke-api-tokens")
+    @click.argument("username")
+    def revoke_api_tokens_command(username):
+        """Revoke every live bearer token of USERNAME."""
+        from portal.operations.users import revoke_api_tokens
+
+        user = db.session.scalar(select(User).where(User.username == username.strip().lower()))
+        if user is None:
+            raise click.ClickException(f"No user is called {username}.")
+        count = revoke_api_tokens(user)
+        db.session.commit()
+        click.echo(f"Revoked {count} token(s) of {user.username}.")

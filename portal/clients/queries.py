@@ -1,0 +1,37 @@
+"""Queries over client books, shared by the pages and the JSON API."""
+from __future__ import annotations
+
+from sqlalchemy import Select, or_, select
+
+from models import Client, Manager
+
+SORTS = {
+    "name": Client.name,
+    "client_no": Client.client_no,
+    "opened_on": Client.opened_on,
+    "branch": Client.branch,
+}
+
+
+def book_query(manager_id: int | None = None, q: str | None = None, sort: str = "name",
+               descending: bool = False) -> Select:
+    """Clients (optionally one manager's book) filtered by name or number, sorted stably."""
+    stmt = select(Client)
+    if manager_id is not None:
+        stmt = stmt.where(Client.manager_id == manager_id)
+    q = (q or "").strip()
+    if q:
+        escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        stmt = stmt.where(or_(Client.client_no.like(f"{escaped}%", escape="\\"),
+                              Client.name.like(f"%{escaped}%", escape="\\"),
+                              Client.name_pinyin.ilike(f"%{escaped}%", escape="\\")))
+    column = SORTS.get(sort, Client.name)
+    order = column.desc() if descending else column.asc()
+    return stmt.order_by(order, Client.client_no.desc() if descending else Client.client_no.asc())
+
+
+def managers_query(team_id: int | None = None) -> Select:
+    stmt = select(Manager)
+    if team_id is not None:
+        stmt = stmt.where(Manager.team_id == team_id)
+    return stmt.order_by(Manager.employee_no)

@@ -1,0 +1,65 @@
+"""The manager's client book, a client's record, and the client's own account page."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, render_template, request
+from flask_login import current_user
+from sqlalchemy import select
+
+from models import Client, ClientAssignment, Manager, Team, db
+from portal.access import allow, client_or_404, manager_or_404, scope_clients
+from portal.clients.queries import SORTS, book_query
+
+bp = Blueprint("clients", __name__)
+
+
+def _page_args():
+    page = request.args.get("page", 1, type=int) or 1
+    sort = request.args.get("sort", "name")
+    if sort not in SORTS:
+        sort = "name"
+    descending = request.args.get("dir") == "desc"
+    q = (request.args.get("q") or "").strip()[:50]
+    return max(page, 1), sort, descending, q
+
+
+def render_book(manager: Manager):
+    page, sort, descending, q = _page_args()
+    stmt = scope_clients(book_query(manager.id, q, sort, descending), current_user)
+    pagination = db.paginate(stmt, page=page, per_page=current_app.config["PER_PAGE"], error_out=False)
+    return render_template("clients/book.html", manager=manager, pagination=pagination, q=q, sort=sort,
+                           descending=descending)
+
+
+@bp.route("/book")
+@allow("rm")
+def my_book():
+    if current_user.manager is None:
+        abort(404)
+    return render_book(current_user.manager)
+
+
+@bp.route("/managers/<employee_no>/book")
+@allow("rm", "supervisor", "compliance", "admin")
+def manager_book(employee_no: str):
+    return render_book(manager_or_404(employee_no))
+
+
+@bp.route("/clients/<client_no>")
+@allow("rm", "supervisor", "compliance", "admin")
+def client_detail(client_no: str):
+    client = client_or_404(client_no)
+    history = db.session.scalars(
+        select(ClientAssignment).where(ClientAssignment.client_id == client.id).order_by(ClientAssignment.id.desc())
+    ).all()
+    can_reassign = current_user.role == "supervisor" and client.manager is not None
+    return render_template("clients/detail.html", client=client, history=history, can_reassign=can_reassign)
+
+
+@bp.route("/me")
+@allow("client")
+def my_account():
+    client = db.session.scalar(scope_clients(select(Client), current_user))
+    if client is None:
+        abort(404)
+    team = db.session.get(Team, client.manager.team_id) if client.manager and client.manager.team_id else None
+    return render_template("clients/my_account.html", client=client, team=team)

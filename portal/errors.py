@@ -1,0 +1,72 @@
+"""Error pages and JSON errors: the user's language, never a stack trace."""
+from __future__ import annotations
+
+from flask import render_template, request
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DBAPIError, OperationalError
+from werkzeug.exceptions import HTTPException
+
+from models import db
+from portal.access import api_error, is_api_request
+
+
+def _messages():
+    return {
+        400: ("bad_request", _("The request could not be understood.")),
+        401: ("unauthorized", _("Please sign in.")),
+        403: ("forbidden", _("You may not use this page.")),
+        404: ("not_found", _("Nothing was found at this address.")),
+        405: ("method_not_allowed", _("This address does not accept that method.")),
+        413: ("too_large", _("The upload is too large.")),
+        429: ("too_many_requests", _("Too many attempts. Please wait a minute and try again.")),
+        500: ("internal_error", _("Something went wrong on our side. It has been logged.")),
+        503: ("unavailable", _("The service is briefly unavailable. Please retry in a moment.")),
+    }
+
+
+def _answer(status: int, message: str | None = None, code: str | None = None):
+    default_code, default_message = _messages().get(status, ("error", _("The request failed.")))
+    message = message or default_message
+    code = code or default_code
+    if is_api_request() or request.accept_mimetypes.best == "application/json":
+        response, status = api_error(status, code, message)
+        if status == 503:
+            response.headers["Retry-After"] = "5"
+        return response, status
+    response = render_template("errors/error.html", status=status, message=message)
+    headers = {"Retry-After": "5"} if status == 503 else {}
+    return response, status, headers
+
+
+def register_errorhandlers(app):
+    @app.errorhandler(CSRFError)
+    def csrf_error(error):
+        return _answer(400, _("The form has expired or was not sent from this site. Please reload the page and try again."), "csrf")
+
+    @app.errorhandler(HTTPException)
+    def http_error(error):
+        message = None
+        if error.code == 400 and error.description and getattr(error, "user_message", False):
+            message = error.description
+        return _answer(error.code or 500, message)
+
+    @app.errorhandler(OperationalError)
+    def database_unavailable(error):
+        app.logger.warning("database unavailable: %s", error)
+        db.session.rollback()
+        return _answer(503)
+
+    @app.errorhandler(DBAPIError)
+    def database_error(error):
+        app.logger.exception("database error")
+        db.session.rollback()
+        if getattr(error, "connection_invalidated", False):
+            return _answer(503)
+        return _answer(500)
+
+    @app.errorhandler(Exception)
+    def unexpected(error):
+        app.logger.exception("unhandled error on %s %s", request.method, request.path)
+        db.session.rollback()
+        return _answer(500)

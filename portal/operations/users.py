@@ -1,0 +1,154 @@
+"""Users, API tokens and sign-in: every change writes its audit row and flushes; the caller commits."""
+from __future__ import annotations
+
+import secrets
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from models import ROLES, ApiToken, Client, Manager, User, db, utcnow
+from portal.audit import record
+from portal.auth.loaders import hash_token
+from portal.operations.errors import OperationError
+
+USERNAME_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789._-")
+# A hash to check against when the username is unknown, so both paths take the same time.
+_DUMMY_HASH: dict[str, str] = {}
+
+
+def check_password_policy(password: str, username: str = "") -> None:
+    minimum = current_app.config["PASSWORD_MIN_LENGTH"]
+    if password is None or len(password) < minimum:
+        raise OperationError(_("The password must be at least %(n)d characters long.", n=minimum), "password")
+    if len(password) > 128:
+        raise OperationError(_("The password must be at most 128 characters long."), "password")
+    if username and password.lower() == username.lower():
+        raise OperationError(_("The password must not be the username."), "password")
+
+
+def hash_password(password: str) -> str:
+    return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
+
+
+def normalise_username(username: str) -> str:
+    return (username or "").strip().lower()
+
+
+def user_snapshot(user: User) -> dict:
+    return {
+        "username": user.username, "display_name": user.display_name, "role": user.role, "active": user.active,
+        "preferred_language": user.preferred_language,
+        "employee_no": user.manager.employee_no if user.manager else None,
+        "client_no": user.client.client_no if user.client else None,
+    }
+
+
+def create_user(username: str, display_name: str, role: str, password: str, *, client_no: str | None = None,
+                employee_no: str | None = None, preferred_language: str | None = None) -> User:
+    """Create a login; a client login names its client, a manager or supervisor login its staff record."""
+    username = normalise_username(username)
+    if not (2 <= len(username) <= 64) or not set(username) <= USERNAME_CHARS:
+        raise OperationError(_("A username is 2–64 characters: lower-case letters, digits, dot, dash, underscore."), "username")
+    if role not in ROLES:
+        raise OperationError(_("Unknown role."), "role")
+    display_name = (display_name or "").strip()
+    if not display_name or len(display_name) > 100:
+        raise OperationError(_("Enter a display name of at most 100 characters."), "display_name")
+    if preferred_language not in (None, "", "zh_CN", "en"):
+        raise OperationError(_("Unknown language."), "preferred_language")
+    check_password_policy(password, username)
+    if db.session.scalar(select(User.id).where(User.username == username)) is not None:
+        raise OperationError(_("The username %(name)s is already taken.", name=username), "username")
+
+    client = manager = None
+    if role == "client":
+        if not client_no:
+            raise OperationError(_("A client login must name its client number."), "client_no")
+        client = db.session.scalar(select(Client).where(Client.client_no == client_no.strip()))
+        if client is None:
+            raise OperationError(_("No client has the number %(no)s.", no=client_no), "client_no")
+        if db.session.scalar(select(User.id).where(User.client_id == client.id)) is not None:
+            raise OperationError(_("Client %(no)s already has a login.", no=client_no), "client_no")
+    elif role in ("rm", "supervisor"):
+        if not employee_no:
+            raise OperationError(_("A manager or supervisor login must name its employee number."), "employee_no")
+        manager = db.session.scalar(select(Manager).where(Manager.employee_no == employee_no.strip()))
+        if manager is None:
+            raise OperationError(_("No staff record has the employee number %(no)s.", no=employee_no), "employee_no")
+        if db.session.scalar(select(User.id).where(User.manager_id == manager.id)) is not None:
+            raise OperationError(_("Staff record %(no)s already has a login.", no=employee_no), "employee_no")
+    elif client_no or employee_no:
+        raise OperationError(_("Only client, manager and supervisor logins are linked to a record."), "role")
+
+    user = User(username=username, display_name=display_name, role=role, password_hash=hash_password(password),
+                active=True, preferred_language=preferred_language or None, session_version=1,
+                client=client, manager=manager)
+    db.session.add(user)
+    db.session.flush()
+    record("user.create", "user", user.username, after=user_snapshot(user))
+    return user
+
+
+def set_user_active(user: User, active: bool) -> None:
+    """Deactivate (or reactivate) a login; deactivation also ends its sessions and tokens."""
+    before = user_snapshot(user)
+    if user.active == active:
+        return
+    user.active = active
+    if not active:
+        user.session_version += 1
+        db.session.execute(
+            ApiToken.__table__.update()
+            .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+            .values(revoked_at=utcnow())
+        )
+    db.session.flush()
+    record("user.activate" if active else "user.deactivate", "user", user.username, before=before,
+           after=user_snapshot(user))
+
+
+def authenticate(username: str, password: str) -> User | None:
+    """The active user with these credentials, or None; the work done is the same either way."""
+    username = normalise_username(username)
+    user = db.session.scalar(select(User).where(User.username == username)) if username else None
+    if user is None:
+        method = current_app.config["PASSWORD_HASH_METHOD"]
+        dummy = _DUMMY_HASH.setdefault(method, generate_password_hash("not-a-password", method=method))
+        check_password_hash(dummy, password or "")
+        return None
+    if not check_password_hash(user.password_hash, password or ""):
+        return None
+    if not user.active:
+        return None
+    return user
+
+
+def end_all_sessions(user: User) -> None:
+    """Sign-out: bump the session version so every cookie issued before now stops working."""
+    user.session_version += 1
+    db.session.flush()
+
+
+def create_api_token(user: User, label: str | None = None) -> str:
+    """A new bearer token for `user`; the plain token is returned once and only its hash kept."""
+    token = secrets.token_urlsafe(32)
+    row = ApiToken(user=user, token_hash=hash_token(token), label=label)
+    db.session.add(row)
+    db.session.flush()
+    record("api_token.create", "user", user.username, after={"token_id": row.id, "label": label})
+    return token
+
+
+def revoke_api_tokens(user: User) -> int:
+    """Revoke every live token of `user`; returns how many."""
+    count = db.session.scalar(
+        select(func.count()).select_from(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+    )
+    db.session.execute(
+        ApiToken.__table__.update().where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+    record("api_token.revoke", "user", user.username, after={"revoked": count})
+    return count
