@@ -22,7 +22,7 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt $(VENV)/.runtime
 
 # Compiled catalogs are build products: made from the .po files, never committed.
 translations: $(VENV)/.runtime
-	$(BIN)/pybabel compile --use-fuzzy -d translations -f -q
+	$(BIN)/pybabel compile -d translations -f --statistics >/dev/null
 
 run: $(VENV)/.runtime translations
 	PORTAL_ENV=development $(FLASK) db upgrade

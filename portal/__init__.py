@@ -4,7 +4,6 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, g, has_request_context, request, session
-from flask_babel import get_locale
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -25,8 +24,8 @@ def create_app(config: dict | None = None) -> Flask:
     if app.config["PROXY_FIX_HOPS"]:
         hops = app.config["PROXY_FIX_HOPS"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+    register_hooks(app)  # first: authorisation is decided before CSRF and rate-limit checks run
     register_extensions(app)
-    register_hooks(app)
     register_blueprints(app)
     from portal.errors import register_errorhandlers
 
@@ -106,10 +105,11 @@ def register_template_helpers(app: Flask) -> None:
 
     @app.context_processor
     def inject():
-        return {"current_locale": str(get_locale()), "labels": formatting.labels()}
+        return {"current_locale": formatting.portal_language(), "labels": formatting.labels()}
 
     @app.teardown_request
     def _forget(_exc=None):
-        # Per-request state must not outlive the request, even where an app context is reused.
-        for key in ("supervised_team_ids", "_login_user", "api_token_id"):
+        # Per-request state (user, CSRF token, scopes) must not outlive the request, even where
+        # an app context is reused across requests (the test client inside an app context).
+        for key in list(g):
             g.pop(key, None)

@@ -3,7 +3,16 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from flask_babel import format_date, format_datetime, lazy_gettext as _l
+from flask_babel import format_date, format_datetime, get_locale, lazy_gettext as _l
+
+
+def portal_language() -> str:
+    """The portal's language code for the current request: `zh_CN` or `en`.
+
+    Babel canonicalises zh_CN to zh_Hans_CN; translations/zh_Hans_CN is a link to the zh_CN catalog.
+    """
+    locale = get_locale()
+    return "zh_CN" if locale is not None and locale.language == "zh" else "en"
 
 
 def labels() -> dict:

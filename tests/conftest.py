@@ -90,6 +90,7 @@ class Auth:
         self.client = client
 
     def login(self, username: str, password: str = TEST_PASSWORD, follow: bool = False):
+        self.client.delete_cookie("portal_session")  # start as a fresh browser would
         token = csrf_token(self.client)
         return self.client.post("/login", data={"username": username, "password": password, "csrf_token": token},
                                 follow_redirects=follow)
