@@ -52,6 +52,27 @@ def select_locale() -> str:
     return best or "zh_CN"
 
 
+def _request_translations():
+    """The request's catalog, looked up once per request rather than once per string."""
+    translations = g.get("_portal_translations")
+    if translations is None:
+        from flask_babel import get_translations
+
+        translations = g._portal_translations = get_translations()
+    return translations
+
+
+def install_template_gettext(app: Flask) -> None:
+    """Templates call `_()` dozens of times a page; each call used to look the catalog up again."""
+    app.jinja_env.install_gettext_callables(
+        lambda s: _request_translations().ugettext(s),
+        lambda s, p, n: _request_translations().ungettext(s, p, n),
+        newstyle=True,
+        pgettext=lambda c, s: _request_translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: _request_translations().unpgettext(c, s, p, n),
+    )
+
+
 def register_extensions(app: Flask) -> None:
     from portal.extensions import babel, csrf, limiter, login_manager, migrate
     from portal.auth.loaders import register_loaders
@@ -60,6 +81,7 @@ def register_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"))
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
+    install_template_gettext(app)
     limiter.init_app(app)
     login_manager.init_app(app)
     register_loaders(app)
@@ -68,8 +90,9 @@ def register_extensions(app: Flask) -> None:
 def register_hooks(app: Flask) -> None:
     from portal.access import enforce_policy
     from portal.auth.loaders import load_api_user
-    from portal.security import enforce_session_lifetime, set_security_headers
+    from portal.security import enforce_session_lifetime, refuse_control_characters, set_security_headers
 
+    app.before_request(refuse_control_characters)
     app.before_request(load_api_user)
     app.before_request(enforce_session_lifetime)
     app.before_request(enforce_policy)

@@ -46,7 +46,9 @@ class Config:
         self.SECRET_KEY = secret or DEV_SECRET_KEY
 
         self.SQLALCHEMY_DATABASE_URI = normalise_database_url(env.get("DATABASE_URL") or _sqlite_default())
-        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        # No pre-ping round trip per request: a connection lost in a database restart fails one
+        # request (answered 503, "retry"), SQLAlchemy then discards the whole pool and reconnects.
+        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": False}
         self.TESTING = self.PORTAL_ENV == "testing"
 
         self.RATELIMIT_STORAGE_URI = env.get("RATELIMIT_STORAGE_URI", "memory://")
@@ -64,6 +66,8 @@ class Config:
         self.SESSION_COOKIE_SECURE = not (development or self.TESTING)
         self.SESSION_COOKIE_NAME = "portal_session"
         self.PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
+        # The idle clock lives in the session itself (portal/security.py); no re-signing on every request.
+        self.SESSION_REFRESH_EACH_REQUEST = False
         self.STAFF_IDLE_TIMEOUT = timedelta(minutes=30)
         self.SESSION_ABSOLUTE_TIMEOUT = timedelta(hours=12)
 

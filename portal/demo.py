@@ -12,7 +12,7 @@ from typing import Callable, Iterable
 
 from sqlalchemy import func, insert, select, text
 
-from models import Client, Manager, Team, User, db
+from models import LEVELS, Client, Manager, Team, User, db, utcnow
 from portal.audit import record
 
 SURNAMES = [
@@ -69,10 +69,33 @@ def _random_date(rng: random.Random, start: date, end: date) -> date:
     return start + timedelta(days=rng.randrange((end - start).days + 1))
 
 
+def years_before(day: date, years: int) -> date:
+    """The same calendar day `years` earlier (29 February becomes 28 February)."""
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:
+        return day.replace(year=day.year - years, day=28)
+
+
 def _birth_date(rng: random.Random, today: date) -> date:
-    # Investors skew middle-aged; a tail past 65 keeps the elderly-investor rules meaningful.
+    """A birth date giving an age of 18–88 today; investors skew middle-aged, with a tail past 65."""
     age = min(max(int(rng.gauss(46, 13)), 18), 88)
-    return today - timedelta(days=age * 365 + rng.randrange(365))
+    latest = years_before(today, age)  # turned `age` today at the latest
+    earliest = years_before(today, age + 1) + timedelta(days=1)
+    return _random_date(rng, earliest, latest)
+
+
+def team_sizes(managers: int, rng: random.Random) -> list[int]:
+    """Split `managers` into teams of 5–12 (fewer than 5 in all makes one small team)."""
+    if managers < 5:
+        return [managers]
+    low, high = -(-managers // 12), managers // 5  # as few teams as 12 a team allows, as many as 5 allows
+    count = min(max(round(managers / 8.5), low), high)
+    sizes = [5] * count
+    for _ in range(managers - 5 * count):
+        choices = [i for i, size in enumerate(sizes) if size < 12]
+        sizes[rng.choice(choices)] += 1
+    return sizes
 
 
 def build_staff(plan: DemoPlan, rng: random.Random):
@@ -80,11 +103,9 @@ def build_staff(plan: DemoPlan, rng: random.Random):
     teams, managers = [], []
     next_id = 1
     team_no = 0
-    remaining = plan.managers
     today = plan.today
-    while remaining > 0:
+    for size in team_sizes(plan.managers, rng):
         team_no += 1
-        size = min(rng.randint(5, 12), remaining)
         branch, _region, stem = BRANCHES[(team_no - 1) % len(BRANCHES)]
         team = {"id": team_no, "code": f"{stem}{team_no:04d}",
                 "name": f"{branch[:2]}{TEAM_WORDS[(team_no - 1) // len(BRANCHES) % len(TEAM_WORDS)]}"
@@ -94,6 +115,8 @@ def build_staff(plan: DemoPlan, rng: random.Random):
         for position in range(size + 1):  # position 0 is the supervisor
             if position == 0:
                 level = rng.choice(("senior", "principal"))
+            elif team_no == 1 and position <= len(LEVELS):
+                level = LEVELS[position - 1]  # the first team shows every level of the ladder
             else:
                 level = rng.choices(("junior", "mid", "senior", "principal"), weights=(40, 32, 20, 8))[0]
             years = {"junior": (0, 3), "mid": (2, 8), "senior": (5, 15), "principal": (8, 22)}[level]
@@ -111,7 +134,6 @@ def build_staff(plan: DemoPlan, rng: random.Random):
         team["supervisor_id"] = members[0]["id"]
         teams.append(team)
         managers.extend(members)
-        remaining -= size
     return teams, managers
 
 
@@ -128,8 +150,7 @@ def client_rows(plan: DemoPlan, rng: random.Random, teams: list[dict], managers:
         name, pinyin = person_name(rng)
         birth = _birth_date(rng, today)
         branch = branch_of_team[manager["team_id"]]
-        adult = birth.replace(year=birth.year + 18) if not (birth.month == 2 and birth.day == 29) else \
-            date(birth.year + 18, 3, 1)
+        adult = years_before(birth, -18)
         opened = _random_date(rng, max(adult, date(2003, 1, 1)), today - timedelta(days=1))
         phone = f"1{rng.choice('3456789')}{rng.randrange(10**9):09d}"
         yield (i, f"C{i:09d}", name, pinyin, birth, "resident_id",
@@ -217,12 +238,13 @@ def seed(plan: DemoPlan, progress: Callable[[int], None] | None = None) -> dict:
 def _copy_clients(rows: Iterable[tuple], progress: Callable[[int], None] | None) -> None:
     """COPY the client rows through the session's own connection, so they commit with everything else."""
     connection = db.session.connection().connection.driver_connection
-    columns = ", ".join(CLIENT_COLUMNS)
+    columns = ", ".join(CLIENT_COLUMNS + ("created_at",))
+    created_at = utcnow()
     done = 0
     with connection.cursor() as cursor:
         with cursor.copy(f"COPY clients ({columns}) FROM STDIN") as copy:
             for row in rows:
-                copy.write_row(row)
+                copy.write_row(row + (created_at,))
                 done += 1
                 if progress and done % 10000 == 0:
                     progress(10000)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from models.clients import mask_id_number
 from flask_babel import format_date, format_datetime, get_locale, lazy_gettext as _l
 
 
@@ -16,6 +17,17 @@ def portal_language() -> str:
 
 
 def labels() -> dict:
+    """Display names of coded values; lazy strings, so one dict serves every language."""
+    global _LABELS
+    if _LABELS is None:
+        _LABELS = _build_labels()
+    return _LABELS
+
+
+_LABELS: dict | None = None
+
+
+def _build_labels() -> dict:
     return {
         "role": {
             "client": _l("Client"), "rm": _l("Relationship manager"), "supervisor": _l("Supervisor"),
@@ -58,4 +70,4 @@ def iso_date(value):
     return "" if value is None else value.isoformat()
 
 
-FILTERS = {"dash": dash, "date": fmt_date, "datetime": fmt_datetime, "iso": iso_date}
+FILTERS = {"dash": dash, "date": fmt_date, "datetime": fmt_datetime, "iso": iso_date, "mask_id": mask_id_number}

@@ -31,6 +31,28 @@ def set_security_headers(response):
     return response
 
 
+# C0 control characters other than tab, newline and carriage return: no form or query needs them,
+# and PostgreSQL refuses NUL in text, so they are turned away before any query runs.
+_CONTROL = {chr(c) for c in range(32)} - {"\t", "\n", "\r"} | {"\x7f"}
+
+
+def _has_control(value: str) -> bool:
+    return any(ch in _CONTROL for ch in value)
+
+
+def refuse_control_characters():
+    """before_request: a 400 for control characters in the path, the query string or a form field."""
+    suspicious = [request.path, *request.args.keys(), *request.args.values()]
+    if request.method in ("POST", "PUT", "PATCH") and request.mimetype in (
+            "application/x-www-form-urlencoded", "multipart/form-data"):
+        suspicious += [*request.form.keys(), *request.form.values()]
+    if any(_has_control(value) for value in suspicious):
+        from flask import abort
+
+        abort(400)
+    return None
+
+
 def _now_ts() -> float:
     return datetime.now(timezone.utc).timestamp()
 

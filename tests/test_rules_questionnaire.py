@@ -54,7 +54,7 @@ def synthetic(unit: int = 1, offset: int = 0) -> dict:
     questions = []
     for number, (group, top) in enumerate(zip(SYNTHETIC_GROUPS, ranges), start=1):
         qid = f"q{number:02d}"
-        points = list(range(0, 10 * unit + 1)) if top is None else [0, top]
+        points = list(range(10 * unit + 1)) if top is None else [0, top]
         questions.append({
             "id": qid,
             "group": group,

@@ -68,8 +68,8 @@ def audit(action: str, object_id: str | None = None) -> list:
 def book_sizes(page: str) -> dict[str, int]:
     """Employee number → book size, read from the team page's table rows."""
     sizes = {}
-    for row in re.findall(r"<tr>(.*?)</tr>", page, re.S):
-        cells = re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)
+    for row in re.findall(r"<tr>(.*?)</tr>", page, re.DOTALL):
+        cells = re.findall(r"<td[^>]*>(.*?)</td>", row, re.DOTALL)
         if cells:
             sizes[cells[0].strip()] = int(cells[-1].strip())
     return sizes
@@ -83,7 +83,7 @@ def reassign(client, client_no: str, to_manager: str, reason: str = "", follow: 
 
 def field_errors(page: str, field_id: str) -> list[str]:
     pattern = rf'<div class="invalid-feedback[^"]*" id="{re.escape(field_id)}-error">(.*?)</div>'
-    return [html.unescape(m) for m in re.findall(pattern, page, re.S)]
+    return [html.unescape(m) for m in re.findall(pattern, page, re.DOTALL)]
 
 
 # --- the team page ---------------------------------------------------------------------------------
@@ -155,8 +155,8 @@ def test_supervisor_reassigns_a_client_with_history_and_audit(supervisor, app):
     # The client's page shows the move: from, to, by, why.
     page = supervisor.get("/clients/CA0001").get_data(as_text=True)
     history_part = page.split("Assignment history", 1)[1]
-    row = re.search(r"<tbody>(.*?)</tbody>", history_part, re.S).group(1)
-    cells = [c.strip() for c in re.findall(r"<td>(.*?)</td>", row, re.S)]
+    row = re.search(r"<tbody>(.*?)</tbody>", history_part, re.DOTALL).group(1)
+    cells = [c.strip() for c in re.findall(r"<td>(.*?)</td>", row, re.DOTALL)]
     assert cells[1:] == ["钱一", "孙二", sup.display_name, "平衡工作量"]
     assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d", cells[0])
 

@@ -10,6 +10,7 @@ from forms.admin import ManagerForm, MoveManagerForm, TeamForm, ToggleForm, User
 from models import LEVELS, ROLES, Client, Manager, Team, User, db
 from portal.access import allow
 from portal.formatting import labels
+from portal.pagination import page_arg
 from portal.operations.errors import OperationError
 from portal.operations.staff import create_manager, create_team, move_manager, team_by_code
 from portal.operations.users import create_user, set_user_active
@@ -26,10 +27,6 @@ def _attach(form, error: OperationError) -> None:
         flash(error.message, "danger")
 
 
-def _page() -> int:
-    return max(request.args.get("page", 1, type=int) or 1, 1)
-
-
 @bp.route("/users")
 @allow("admin")
 def users():
@@ -40,7 +37,7 @@ def users():
         stmt = stmt.where(User.role == role)
     if q:
         stmt = stmt.where(or_(User.username.like(f"%{q}%"), User.display_name.like(f"%{q}%")))
-    pagination = db.paginate(stmt, page=_page(), per_page=current_app.config["PER_PAGE"], error_out=False)
+    pagination = db.paginate(stmt, page=page_arg(), per_page=current_app.config["PER_PAGE"], error_out=False)
     return render_template("admin/users.html", pagination=pagination, role=role, q=q, toggle=ToggleForm())
 
 
@@ -128,7 +125,7 @@ def managers():
         stmt = stmt.where(Manager.team_id == team.id)
     if q:
         stmt = stmt.where(or_(Manager.employee_no.like(f"{q}%"), Manager.name.like(f"%{q}%")))
-    page = _page()
+    page = page_arg()
     per_page = current_app.config["PER_PAGE"]
     total = db.session.scalar(select(func.count()).select_from(stmt.with_only_columns(Manager.id).subquery()))
     rows = db.session.execute(stmt.limit(per_page).offset((page - 1) * per_page)).all()

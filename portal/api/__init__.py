@@ -7,6 +7,7 @@ from sqlalchemy import Select, func, select
 
 from models import db
 from portal.access import api_error
+from portal.pagination import MAX_PAGE
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 MAX_PER_PAGE = 100
@@ -32,7 +33,7 @@ def page_number() -> int:
         page = int(raw)
     except ValueError:
         raise ApiInputError(_("page must be a positive whole number."), "page") from None
-    if page < 1 or page > 1_000_000:
+    if page < 1 or page > MAX_PAGE:
         raise ApiInputError(_("page must be a positive whole number."), "page")
     return page
 

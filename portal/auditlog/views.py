@@ -8,15 +8,18 @@ from sqlalchemy import select
 
 from models import AuditEntry, db
 from portal.access import allow
+from portal.pagination import page_arg
 
 bp = Blueprint("auditlog", __name__)
 
 
 def _parse_day(value: str | None):
+    """A YYYY-MM-DD filter date; anything unreadable or absurd is ignored rather than refused."""
     try:
-        return datetime.strptime(value, "%Y-%m-%d").date() if value else None
+        day = datetime.strptime(value, "%Y-%m-%d").date() if value else None
     except ValueError:
         return None
+    return day if day is not None and 1900 <= day.year <= 9000 else None
 
 
 @bp.route("/audit")
@@ -41,7 +44,7 @@ def browse():
     if day_to:
         stmt = stmt.where(AuditEntry.at < datetime.combine(day_to + timedelta(days=1), time.min, timezone.utc))
     stmt = stmt.order_by(AuditEntry.id.desc())
-    page = max(args.get("page", 1, type=int) or 1, 1)
+    page = page_arg()
     pagination = db.paginate(stmt, page=page, per_page=current_app.config["PER_PAGE"], error_out=False)
     return render_template("auditlog/browse.html", pagination=pagination, filters=filters,
                            day_from=day_from, day_to=day_to)

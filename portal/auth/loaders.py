@@ -6,13 +6,18 @@ import hashlib
 from flask import g, request
 from flask_babel import lazy_gettext as _l
 from flask_login import AnonymousUserMixin
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import joinedload
 
 from models import ApiToken, User, db
 
 
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+# Built once: every signed-in page request runs it. The staff record comes in the same query.
+_USER_BY_ID = select(User).options(joinedload(User.manager)).where(User.id == bindparam("uid"))
 
 
 def register_loaders(app):
@@ -30,7 +35,7 @@ def register_loaders(app):
             uid, version = int(raw_id), int(raw_version)
         except (ValueError, AttributeError):
             return None
-        user = db.session.get(User, uid)
+        user = db.session.execute(_USER_BY_ID, {"uid": uid}).unique().scalar_one_or_none()
         if user is None or not user.active or user.session_version != version:
             return None
         return user

@@ -13,10 +13,17 @@ SORTS = {
 }
 
 
+# What a row of the client book shows; plain rows, not ORM objects: a book page is read-only.
+BOOK_COLUMNS = (Client.client_no, Client.name, Client.id_number, Client.branch, Client.opened_on)
+
+
 def book_query(manager_id: int | None = None, q: str | None = None, sort: str = "name",
-               descending: bool = False) -> Select:
-    """Clients (optionally one manager's book) filtered by name or number, sorted stably."""
-    stmt = select(Client)
+               descending: bool = False, columns=None) -> Select:
+    """Clients (optionally one manager's book) filtered by name or number, sorted stably.
+
+    Selects Client entities, or the given `columns` (e.g. BOOK_COLUMNS) as plain rows.
+    """
+    stmt = select(*columns) if columns else select(Client)
     if manager_id is not None:
         stmt = stmt.where(Client.manager_id == manager_id)
     q = (q or "").strip()

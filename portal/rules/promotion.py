@@ -357,11 +357,13 @@ def recommend(
 
     Demotion is checked first; at the lowest level it turns into a hold. Evaluations may come in any
     order; the latest by cycle end are taken. With ``in_level_only`` (the default) evaluations whose cycle
-    ended on or before ``level_since`` are ignored.
+    ended on or before ``level_since`` are ignored. ValueError when ``today`` is before ``level_since`` or
+    an input is malformed.
     """
     if level not in LEVELS:
         raise ValueError(f"unknown level {level!r}")
-    _check_count("open compliance flags", open_compliance_flags, 0)
+    if type(open_compliance_flags) is not int or open_compliance_flags < 0:
+        raise ValueError(f"open compliance flags must be a whole number ≥ 0, got {open_compliance_flags!r}")
     months = months_between(level_since, today)
     for evaluation in evaluations:
         _check_evaluation(evaluation)

@@ -16,6 +16,7 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from fractions import Fraction
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -371,7 +372,7 @@ def _validate_questions(definition: Questionnaire) -> None:
         duplicated = _duplicates([o.id for o in question.options])
         if duplicated:
             raise DefinitionError(f"{where}: duplicate option ids {', '.join(duplicated)}")
-        for previous, option in zip(question.options, question.options[1:]):
+        for previous, option in pairwise(question.options):
             if option.points <= previous.points:
                 raise DefinitionError(
                     f"{where}: options must be in order of strictly increasing points, "

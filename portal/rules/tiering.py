@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from itertools import pairwise
 
 from portal.rules.questionnaire import RISK_CLASSES
 
@@ -80,7 +81,7 @@ def validate_thresholds(thresholds: Iterable[TierThreshold]) -> tuple[TierThresh
                 raise ThresholdError(f"tier {threshold.tier} {name} must be a finite Decimal, got {value!r}")
             if value < 0:
                 raise ThresholdError(f"tier {threshold.tier} {name} must not be negative, got {value}")
-    for higher, lower in zip(ladder, ladder[1:]):
+    for higher, lower in pairwise(ladder):
         for name in ("min_assets", "min_contribution"):
             if getattr(higher, name) <= getattr(lower, name):
                 raise ThresholdError(
@@ -125,7 +126,7 @@ def total_assets(
         "bonds": bonds,
         "collective_products": collective_products,
     }
-    return sum((_money(value, name) for name, value in parts.items()), Decimal("0"))
+    return sum((_money(value, name) for name, value in parts.items()), Decimal(0))
 
 
 def tier_case_sql(

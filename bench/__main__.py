@@ -1,0 +1,33 @@
+"""`make bench`: run every benchmark in one process and print its figures (and bench/results/latest.json)."""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from datetime import datetime, timezone
+from pathlib import Path
+
+from bench import foundation
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--clients", type=int, default=int(os.environ.get("BENCH_CLIENTS", 1_000_000)))
+    parser.add_argument("--managers", type=int, default=int(os.environ.get("BENCH_MANAGERS", 10_000)))
+    parser.add_argument("--seconds", type=float, default=float(os.environ.get("BENCH_SECONDS", 10)))
+    args = parser.parse_args()
+    figures: dict[str, dict] = {}
+
+    def report(key: str, value, label: str) -> None:
+        figures[key] = {"value": value, "label": label}
+        print(f"{label:<70} {value}", flush=True)
+
+    foundation.run(report, args.clients, args.managers, args.seconds)
+    out = Path(__file__).parent / "results"
+    out.mkdir(exist_ok=True)
+    (out / "latest.json").write_text(json.dumps({"at": datetime.now(timezone.utc).isoformat(), "args": vars(args),
+                                                 "figures": figures}, indent=2, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()
