@@ -7,7 +7,7 @@ import os
 from datetime import datetime, timezone
 from pathlib import Path
 
-from bench import foundation
+from bench import foundation, profiles, questionnaire
 
 
 def main() -> None:
@@ -22,7 +22,9 @@ def main() -> None:
         figures[key] = {"value": value, "label": label}
         print(f"{label:<70} {value}", flush=True)
 
-    foundation.run(report, args.clients, args.managers, args.seconds)
+    url = foundation.run(report, args.clients, args.managers, args.seconds)
+    profiles.run(report, url)
+    questionnaire.run(report, url, args.seconds)
     out = Path(__file__).parent / "results"
     out.mkdir(exist_ok=True)
     (out / "latest.json").write_text(json.dumps({"at": datetime.now(timezone.utc).isoformat(), "args": vars(args),

@@ -31,3 +31,9 @@ def utcnow() -> datetime:
 from models.people import ApiToken, Manager, Team, User, LEVELS, ROLES, STAFF_STATUSES  # noqa: E402,F401
 from models.clients import Client, ClientAssignment, ID_TYPES  # noqa: E402,F401
 from models.audit import AuditEntry  # noqa: E402,F401
+from models.risk import (  # noqa: E402,F401
+    AssessmentConfirmation, QuestionnaireVersion, RiskAssessment, RiskProfile,
+)
+from models.investor import ProfessionalApplication  # noqa: E402,F401
+from models.followups import FollowupLog  # noqa: E402,F401
+from models.credit import CreditAccount, CreditScreening  # noqa: E402,F401

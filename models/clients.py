@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Optional
 
-from sqlalchemy import Date, ForeignKey, Index, String
+from sqlalchemy import Date, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models import db, utcnow
@@ -30,6 +30,9 @@ class Client(db.Model):
         Index("ix_clients_manager_name", "manager_id", "name"),
         Index("ix_clients_manager_client_no", "manager_id", "client_no"),
         Index("ix_clients_branch", "branch"),
+        Index("ix_clients_manager_valid_until", "manager_id", "profile_valid_until"),
+        Index("ix_clients_risk_score", "risk_score"),
+        Index("ix_clients_manager_followup_due", "manager_id", "followup_due"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -44,6 +47,21 @@ class Client(db.Model):
     opened_on: Mapped[date] = mapped_column(Date)
     manager_id: Mapped[Optional[int]] = mapped_column(ForeignKey("managers.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The profile in force now, copied from risk_profiles when it takes effect, so that books and
+    # counts filter on indexed columns; the history stays in risk_profiles.
+    # No foreign key: risk_profiles refers to clients, and bulk loads write both sides in one pass.
+    profile_id: Mapped[Optional[int]] = mapped_column()
+    risk_score: Mapped[Optional[int]] = mapped_column()
+    risk_grade: Mapped[Optional[str]] = mapped_column(String(2))
+    risk_class: Mapped[Optional[str]] = mapped_column(String(12))
+    lowest_category: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
+    profile_valid_until: Mapped[Optional[date]] = mapped_column(Date)
+    investor_category: Mapped[str] = mapped_column(String(12), default="ordinary", server_default="ordinary")
+    # The latest follow-up's grade and due date (null until first graded); history in followup_logs.
+    followup_grade: Mapped[Optional[str]] = mapped_column(String(1))
+    followup_due: Mapped[Optional[date]] = mapped_column(Date)
+    # The final class of the latest credit screening, for the book; history in credit_screenings.
+    credit_class: Mapped[Optional[str]] = mapped_column(String(10))
 
     manager: Mapped[Optional[Manager]] = relationship()
 

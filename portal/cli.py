@@ -12,6 +12,10 @@ from portal.operations.errors import OperationError
 
 
 def register(app: Flask) -> None:
+    from portal.questionnaire.cli import register as register_questionnaire_commands
+
+    register_questionnaire_commands(app)
+
     @app.cli.command("seed-demo")
     @click.option("--clients", default=2000, show_default=True, type=click.IntRange(1, 5_000_000))
     @click.option("--managers", default=40, show_default=True, type=click.IntRange(6, 100_000))

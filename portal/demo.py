@@ -5,14 +5,16 @@ fit together, teams of 5–12 managers under a supervisor each, books of uneven 
 """
 from __future__ import annotations
 
+import json
 import random
+from operator import itemgetter, mul
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 from typing import Callable, Iterable
 
 from sqlalchemy import func, insert, select, text
 
-from models import LEVELS, Client, Manager, Team, User, db, utcnow
+from models import LEVELS, Client, Manager, QuestionnaireVersion, Team, User, db, utcnow
 from portal.audit import record
 
 SURNAMES = [
@@ -45,13 +47,14 @@ DEMO_PASSWORD = "demo-password-2026"
 def resident_id(region: str, birth: date, sequence: int) -> str:
     """An 18-digit resident ID number with its GB 11643 check character."""
     body = f"{region}{birth:%Y%m%d}{sequence % 1000:03d}"
-    total = sum(int(d) * w for d, w in zip(body, ID_WEIGHTS))
+    total = sum(map(mul, map(int, body), ID_WEIGHTS))
     return body + ID_CHECK[total % 11]
 
 
 def person_name(rng: random.Random) -> tuple[str, str]:
-    surname, surname_py = rng.choice(SURNAMES)
-    parts = [rng.choice(GIVEN) for _ in range(rng.choice((1, 2, 2)))]
+    draw = rng.random
+    surname, surname_py = SURNAMES[int(draw() * len(SURNAMES))]
+    parts = [GIVEN[int(draw() * len(GIVEN))] for _ in range(1 if draw() < 1 / 3 else 2)]
     return surname + "".join(c for c, _ in parts), f"{surname_py} " + "".join(p for _, p in parts).capitalize()
 
 
@@ -137,8 +140,8 @@ def build_staff(plan: DemoPlan, rng: random.Random):
     return teams, managers
 
 
-def client_rows(plan: DemoPlan, rng: random.Random, teams: list[dict], managers: list[dict]) -> Iterable[tuple]:
-    """Yield client tuples in COLUMNS order; books follow a heavy-tailed size distribution."""
+def client_rows(plan: DemoPlan, rng: random.Random, teams: list[dict], managers: list[dict]) -> Iterable[dict]:
+    """Yield client rows; books follow a heavy-tailed size distribution."""
     supervisors = {t["supervisor_id"] for t in teams}
     branch_of_team = {t["id"]: t["branch"] for t in teams}
     region_of_branch = {b: r for b, r, _s in BRANCHES}
@@ -153,13 +156,222 @@ def client_rows(plan: DemoPlan, rng: random.Random, teams: list[dict], managers:
         adult = years_before(birth, -18)
         opened = _random_date(rng, max(adult, date(2003, 1, 1)), today - timedelta(days=1))
         phone = f"1{rng.choice('3456789')}{rng.randrange(10**9):09d}"
-        yield (i, f"C{i:09d}", name, pinyin, birth, "resident_id",
-               resident_id(region_of_branch[branch], birth, rng.randrange(1000)), phone, branch, opened,
-               manager["id"])
+        yield {"id": i, "client_no": f"C{i:09d}", "name": name, "name_pinyin": pinyin, "birth_date": birth,
+               "id_type": "resident_id", "id_number": resident_id(region_of_branch[branch], birth, rng.randrange(1000)),
+               "phone": phone, "branch": branch, "opened_on": opened, "manager_id": manager["id"]}
 
 
+class ProfileHistory:
+    """Plausible questionnaire history: a pool of scored answer sets, drawn per client by age.
+
+    Most clients have a profile; some have let it expire, some are about to, some never answered.
+    Scoring a few hundred answer sets and reusing them keeps a million clients fast.
+    """
+
+    def __init__(self, rng: random.Random, version: dict | None, today: date):
+        from portal.rules import questionnaire as rules
+
+        self.rng, self.today, self.version = rng, today, version
+        self.pool: dict[str, list[tuple[str, object]]] = {}
+        if version is None:
+            return
+        definition = rules.load_definition(version["definition"])
+        age_question = next(q for q in definition.questions if q.group == "age")
+        self.age_question = age_question
+        for age_option in age_question.options:
+            entries = []
+            for _ in range(60):
+                tilt = rng.random()  # each synthetic investor leans cautious or bold throughout
+                answers = {}
+                for question in definition.questions:
+                    if question.id == age_question.id:
+                        answers[question.id] = age_option.id
+                        continue
+                    n = len(question.options)
+                    index = min(int(rng.betavariate(1 + 3 * tilt, 1 + 3 * (1 - tilt)) * n), n - 1)
+                    answers[question.id] = question.options[index].id
+                scored = rules.score(definition, answers)
+                # Everything an assessment row needs from this answer set, serialised once.
+                entries.append((json.dumps(answers, ensure_ascii=False), scored, (
+                    json.dumps({g: list(p) for g, p in scored.group_points.items()}), scored.raw_points,
+                    scored.score, scored.band_grade, scored.grade, scored.risk_class, scored.lowest_category,
+                    json.dumps(list(scored.caps_applied)), json.dumps(list(scored.flags)))))
+            self.pool[age_option.id] = entries
+        self._age_bounds = self._age_option_bounds(age_question)
+
+    @staticmethod
+    def _age_option_bounds(question) -> list[tuple[int, str]]:
+        """(minimum age, option id) from the English option texts, e.g. '36 to 45', '65 and over'."""
+        bounds = []
+        for option in question.options:
+            digits = [int(part) for part in option.text.en.replace("+", " ").split() if part.isdigit()]
+            bounds.append((digits[0] if digits else 0, option.id))
+        return sorted(bounds)
+
+    def _age_option(self, birth: date) -> str:
+        age = self.today.year - birth.year - ((self.today.month, self.today.day) < (birth.month, birth.day))
+        chosen = self._age_bounds[0][1]
+        for minimum, option_id in self._age_bounds:
+            if age >= minimum:
+                chosen = option_id
+        return chosen
+
+    def for_client(self, client: dict) -> list[tuple[date, str, object, tuple, bool]]:
+        """Assessments as (effective date, answers JSON, result, row fields, assisted), oldest first."""
+        if self.version is None or self.rng.random() < 0.12:
+            return []
+        months_ago = self.rng.uniform(0, 30)  # beyond 24 months: expired
+        latest = self.today - timedelta(days=int(months_ago * 30.4))
+        dates = [latest]
+        if self.rng.random() < 0.3:
+            dates.insert(0, latest - timedelta(days=int(self.rng.uniform(13, 30) * 30.4)))
+        entries = self.pool[self._age_option(client["birth_date"])]
+        result = []
+        for day in dates:
+            if day < client["opened_on"]:
+                continue
+            answers, scored, fields = self.rng.choice(entries)
+            result.append((day, answers, scored, fields, self.rng.random() < 0.15))
+        return result
+
+
+ASSESSMENT_COLUMNS = ("id", "client_id", "version_id", "answers", "group_points", "raw_points", "score", "band_grade",
+                      "grade", "risk_class", "lowest_category", "caps", "flags", "channel", "entered_by_id",
+                      "submission_token", "submitted_at")
+PROFILE_COLUMNS = ("id", "client_id", "assessment_id", "effective_at", "effective_on", "valid_until", "score",
+                   "grade", "risk_class", "lowest_category")
+CONFIRMATION_COLUMNS = ("id", "assessment_id", "method", "paper_reference", "confirmed_by_id", "confirmed_at")
 CLIENT_COLUMNS = ("id", "client_no", "name", "name_pinyin", "birth_date", "id_type", "id_number", "phone",
-                  "branch", "opened_on", "manager_id")
+                  "branch", "opened_on", "manager_id", "created_at", "profile_id", "risk_score", "risk_grade",
+                  "risk_class", "lowest_category", "profile_valid_until", "investor_category", "followup_grade",
+                  "followup_due")
+FOLLOWUP_COLUMNS = ("id", "client_id", "logged_on", "channel", "note", "grade", "next_due", "logged_by_id",
+                    "created_at")
+
+
+class FollowupHistory:
+    """Follow-up grades and due dates for every client, and a short log for about a fifth of them.
+
+    The spread a manager meets on Monday morning: most clients graded C-E, a few A/B, about a quarter
+    overdue, some due today or this week.
+    """
+
+    GRADE_WEIGHTS = (("A", 3), ("B", 10), ("C", 27), ("D", 40), ("E", 20))
+    CHANNELS = ("phone", "phone", "phone", "wechat", "wechat", "visit", "email", "meeting")
+    NOTES = ("电话回访，客户关注新发基金", "微信发送产品资料", "面谈资产配置方案", "客户暂无需求，保持联系",
+             "邀请参加投资策略会", "跟进两融开户意向", "客户出差，约下周再联系", None, None)
+
+    def __init__(self, rng: random.Random, today: date):
+        from portal.rules.followup import next_due
+
+        self.rng, self.today, self.next_due = rng, today, next_due
+        # Draws from expanded pools and precomputed dates: a million clients must stay cheap.
+        self.grade_pool = [g for g, w in self.GRADE_WEIGHTS for _ in range(w)]
+        self.step = {g: timedelta(days=(next_due(g, today) - today).days) for g, _w in self.GRADE_WEIGHTS}
+        self.overdue_days = [today - timedelta(days=d) for d in range(1, 46)]
+        self.week_days = [today + timedelta(days=d) for d in range(1, 8)]
+        self.later_days = {g: [today + timedelta(days=d) for d in range(8, max(step.days, 8) + 1)]
+                           for g, step in self.step.items()}
+
+    def _due(self, grade: str, day: date) -> date:
+        return self.next_due(grade, day) if grade == "E" else day + self.step[grade]
+
+    def for_client(self, client: dict) -> tuple[str | None, date | None, list[tuple]]:
+        """(grade, due date, [(logged_on, channel, note, grade, next_due), ...] oldest first)."""
+        random_ = self.rng.random
+        roll = random_()
+        if roll < 0.08:
+            return None, None, []  # not graded yet
+        grade = self.grade_pool[int(random_() * len(self.grade_pool))]
+        roll = random_()
+        if roll < 0.25:
+            due = self.overdue_days[int(random_() * 45)]
+        elif roll < 0.31:
+            due = self.today
+        elif roll < 0.5:
+            due = self.week_days[int(random_() * 7)]
+        else:
+            later = self.later_days[grade]
+            due = later[int(random_() * len(later))]
+        if random_() >= 0.2:
+            return grade, due, []
+        last = due - self.step[grade]
+        if last < client["opened_on"] or last > self.today:
+            return grade, due, []
+        entries = [(last, grade)]
+        if random_() < 0.4:  # an earlier contact too
+            earlier_grade = self.grade_pool[int(random_() * len(self.grade_pool))]
+            earlier = last - self.step[earlier_grade] - timedelta(days=int(random_() * 10))
+            if earlier >= client["opened_on"]:
+                entries.insert(0, (earlier, earlier_grade))
+        channels, notes = self.CHANNELS, self.NOTES
+        logs = [(day, channels[int(random_() * len(channels))], notes[int(random_() * len(notes))], g,
+                 self._due(g, day)) for day, g in entries]
+        return grade, logs[-1][4], logs
+
+
+def _at_noon_china(day: date) -> datetime:
+    """A business date's midday in China, stored in UTC (04:00Z)."""
+    return datetime(day.year, day.month, day.day, 4, 0, tzinfo=timezone.utc)
+
+
+def _batches(clients: Iterable[dict], history: ProfileHistory, size: int = 20000,
+             followups: FollowupHistory | None = None):
+    """Rows for clients and their suitability records, a batch at a time (bounded memory)."""
+    from portal.operations.risk import add_months
+
+    created_at = utcnow()
+    version_id = history.version["id"] if history.version else None
+    validity = history.version["validity_months"] if history.version else 24
+    tables: dict[str, list[tuple]] = {"clients": [], "risk_assessments": [], "risk_profiles": [],
+                                      "assessment_confirmations": [], "followup_logs": []}
+    next_id = {"assessment": 1, "profile": 1, "confirmation": 1, "followup": 1}
+    for client in clients:
+        profile = None
+        for day, answers, scored, fields, assisted in history.for_client(client):
+            assessment_id = next_id["assessment"]
+            next_id["assessment"] += 1
+            submitted_at = _at_noon_china(day)
+            tables["risk_assessments"].append((assessment_id, client["id"], version_id, answers, *fields,
+                                               "assisted" if assisted else "self", None, None, submitted_at))
+            if assisted:
+                tables["assessment_confirmations"].append((
+                    next_id["confirmation"], assessment_id, "paper", f"PF-{day:%Y%m%d}-{client['id']:07d}", None,
+                    submitted_at))
+                next_id["confirmation"] += 1
+            profile = (next_id["profile"], client["id"], assessment_id, submitted_at, day, add_months(day, validity),
+                       scored.score, scored.grade, scored.risk_class, scored.lowest_category)
+            tables["risk_profiles"].append(profile)
+            next_id["profile"] += 1
+        tables["clients"].append(_client_fields(client) + (
+            created_at,
+            profile[0] if profile else None, profile[6] if profile else None, profile[7] if profile else None,
+            profile[8] if profile else None, profile[9] if profile else False, profile[5] if profile else None,
+            "ordinary", *_followups_of(client, followups, tables["followup_logs"], next_id, created_at)))
+        if len(tables["clients"]) >= size:
+            yield tables
+            tables = {name: [] for name in tables}
+    if tables["clients"]:
+        yield tables
+
+
+_client_fields = itemgetter(*CLIENT_COLUMNS[:11])
+
+
+def _followups_of(client: dict, followups: FollowupHistory | None, rows: list, next_id: dict,
+                  created_at: datetime) -> tuple:
+    """The client's (grade, due date); its log rows are appended to `rows`."""
+    if followups is None:
+        return None, None
+    grade, due, logs = followups.for_client(client)
+    for logged_on, channel, note, log_grade, log_due in logs:
+        rows.append((next_id["followup"], client["id"], logged_on, channel, note, log_grade, log_due, None,
+                     created_at))
+        next_id["followup"] += 1
+    return grade, due
+
+COLUMNS_OF = {"clients": CLIENT_COLUMNS, "risk_assessments": ASSESSMENT_COLUMNS, "risk_profiles": PROFILE_COLUMNS,
+              "assessment_confirmations": CONFIRMATION_COLUMNS, "followup_logs": FOLLOWUP_COLUMNS}
 
 
 def database_is_empty() -> bool:
@@ -179,25 +391,29 @@ def seed(plan: DemoPlan, progress: Callable[[int], None] | None = None) -> dict:
         .values(supervisor_id=db.bindparam("sid")),
         [{"tid": t["id"], "sid": t["supervisor_id"]} for t in teams],
     )
-    rows = client_rows(plan, rng, teams, managers)
-    dialect = db.engine.dialect.name
-    if dialect == "postgresql":
-        _copy_clients(rows, progress)
-    else:
-        batch: list[dict] = []
-        for row in rows:
-            batch.append(dict(zip(CLIENT_COLUMNS, row)))
-            if len(batch) == 5000:
-                db.session.execute(insert(Client.__table__), batch)
-                if progress:
-                    progress(len(batch))
-                batch = []
-        if batch:
-            db.session.execute(insert(Client.__table__), batch)
-            if progress:
-                progress(len(batch))
-    if dialect == "postgresql":
-        for table in ("teams", "managers", "clients"):
+    version = db.session.execute(
+        select(QuestionnaireVersion.id, QuestionnaireVersion.definition, QuestionnaireVersion.validity_months)
+        .where(QuestionnaireVersion.status == "active")).mappings().first()
+    history = ProfileHistory(random.Random(plan.seed + 1), dict(version) if version else None, plan.today)
+    postgres = db.engine.dialect.name == "postgresql"
+    write = _copy_rows if postgres else _insert_rows
+    deferred = _drop_secondary_indexes(tuple(COLUMNS_OF)) if postgres else []
+    if postgres and db.session.execute(text("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")).scalar():
+        # The rows are generated consistent; skipping the per-row foreign-key triggers halves the load.
+        # Only a superuser may do this (a development or benchmark database); it ends with the transaction.
+        db.session.execute(text("SET LOCAL session_replication_role = replica"))
+    followups = FollowupHistory(random.Random(plan.seed + 2), plan.today)
+    for tables in _batches(client_rows(plan, rng, teams, managers), history, followups=followups):
+        for table in COLUMNS_OF:
+            write(table, COLUMNS_OF[table], tables[table])
+        if progress:
+            progress(len(tables["clients"]))
+    if postgres:
+        db.session.execute(text("SET LOCAL session_replication_role = origin"))
+    for definition in deferred:  # one sort per index instead of a million incremental inserts
+        db.session.execute(text(definition))
+    if db.engine.dialect.name == "postgresql":
+        for table in ("teams", "managers", "clients", *COLUMNS_OF):
             db.session.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                                     f"(SELECT COALESCE(MAX(id), 1) FROM {table}))"))
 
@@ -235,18 +451,40 @@ def seed(plan: DemoPlan, progress: Callable[[int], None] | None = None) -> dict:
             "clients": plan.clients}
 
 
-def _copy_clients(rows: Iterable[tuple], progress: Callable[[int], None] | None) -> None:
-    """COPY the client rows through the session's own connection, so they commit with everything else."""
+def _drop_secondary_indexes(tables: tuple[str, ...]) -> list[str]:
+    """Drop the plain (non-unique, non-key) indexes of empty tables; returns the statements that rebuild them."""
+    rows = db.session.execute(text(
+        "SELECT i.indexname, i.indexdef FROM pg_indexes i "
+        "JOIN pg_class c ON c.relname = i.indexname JOIN pg_index x ON x.indexrelid = c.oid "
+        "WHERE i.schemaname = current_schema() AND i.tablename = ANY(:tables) AND NOT x.indisunique"
+    ), {"tables": list(tables)}).all()
+    for name, _definition in rows:
+        db.session.execute(text(f'DROP INDEX "{name}"'))
+    return [definition for _name, definition in rows]
+
+
+def _copy_rows(table: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
+    """COPY rows through the session's own connection, so they commit with everything else."""
+    if not rows:
+        return
     connection = db.session.connection().connection.driver_connection
-    columns = ", ".join(CLIENT_COLUMNS + ("created_at",))
-    created_at = utcnow()
-    done = 0
     with connection.cursor() as cursor:
-        with cursor.copy(f"COPY clients ({columns}) FROM STDIN") as copy:
+        with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
             for row in rows:
-                copy.write_row(row + (created_at,))
-                done += 1
-                if progress and done % 10000 == 0:
-                    progress(10000)
-    if progress and done % 10000:
-        progress(done % 10000)
+                copy.write_row(row)
+
+
+def _insert_rows(table: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
+    """executemany for SQLite; JSON columns arrive as JSON text and are decoded for the JSON type."""
+    if not rows:
+        return
+    model_table = db.metadata.tables[table]
+    json_columns = {c.name for c in model_table.columns if c.type.__class__.__name__ == "JSON"}
+    batch = []
+    for row in rows:
+        values = dict(zip(columns, row))
+        for name in json_columns & values.keys():
+            if isinstance(values[name], str):
+                values[name] = json.loads(values[name])
+        batch.append(values)
+    db.session.execute(insert(model_table), batch)

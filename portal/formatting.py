@@ -45,6 +45,11 @@ def _build_labels() -> dict:
             "foreign_permanent": _l("Foreign permanent resident ID card"),
         },
         "outcome": {"ok": _l("Succeeded"), "denied": _l("Refused"), "failed": _l("Failed")},
+        "risk_class": {"conservative": _l("Conservative"), "balanced": _l("Balanced"),
+                       "aggressive": _l("Aggressive")},
+        "profile_status": {"valid": _l("Valid"), "expiring": _l("Expiring"), "expired": _l("Expired"),
+                           "none": _l("No profile")},
+        "investor_category": {"ordinary": _l("Ordinary investor"), "professional": _l("Professional investor")},
         "language": {"zh_CN": "简体中文", "en": "English"},
     }
 

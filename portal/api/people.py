@@ -38,11 +38,19 @@ def client_json(client: Client, full: bool = False) -> dict:
         "id_number_masked": client.masked_id,
     }
     if full:
+        from portal.operations.risk import profile_status
+
         body.update(
             birth_date=client.birth_date.isoformat(),
             branch=client.branch,
             opened_on=client.opened_on.isoformat(),
             phone=client.phone,
+            risk_class=client.risk_class,
+            grade=client.risk_grade,
+            lowest_category=client.lowest_category,
+            profile_status=profile_status(client.profile_valid_until),
+            profile_valid_until=client.profile_valid_until.isoformat() if client.profile_valid_until else None,
+            investor_category=client.investor_category,
         )
         if current_user.role == "client":
             body["id_number"] = client.id_number

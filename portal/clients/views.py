@@ -8,6 +8,7 @@ from sqlalchemy import select
 from models import Client, ClientAssignment, Manager, Team, db
 from portal.access import allow, client_or_404, manager_or_404, scope_clients
 from portal.clients.queries import BOOK_COLUMNS, SORTS, book_query
+from portal.operations.risk import PROFILE_STATUSES, business_today, profile_status
 from portal.pagination import page_arg, paginate
 
 bp = Blueprint("clients", __name__)
@@ -25,12 +26,14 @@ def _page_args():
 
 def render_book(manager: Manager):
     page, sort, descending, q = _page_args()
-    stmt = scope_clients(book_query(manager.id, q, sort, descending, BOOK_COLUMNS), current_user)
+    profile = request.args.get("profile") if request.args.get("profile") in PROFILE_STATUSES else None
+    stmt = scope_clients(book_query(manager.id, q, sort, descending, BOOK_COLUMNS, profile), current_user)
     pagination = paginate(stmt, page, current_app.config["PER_PAGE"], rows=True)
     # One URL built, then reused per row: url_for per row is a measurable share of the page.
     detail_prefix = url_for("clients.client_detail", client_no="_")[:-1]
     return render_template("clients/book.html", manager=manager, pagination=pagination, q=q, sort=sort,
-                           descending=descending, detail_prefix=detail_prefix)
+                           descending=descending, detail_prefix=detail_prefix, profile=profile,
+                           today=business_today(), profile_status=profile_status)
 
 
 @bp.route("/book")
@@ -55,7 +58,8 @@ def client_detail(client_no: str):
         select(ClientAssignment).where(ClientAssignment.client_id == client.id).order_by(ClientAssignment.id.desc())
     ).all()
     can_reassign = current_user.role == "supervisor" and client.manager is not None
-    return render_template("clients/detail.html", client=client, history=history, can_reassign=can_reassign)
+    return render_template("clients/detail.html", client=client, history=history, can_reassign=can_reassign,
+                           profile_state=profile_status(client.profile_valid_until))
 
 
 @bp.route("/me")

@@ -11,16 +11,25 @@ from models import Client, Manager, Team, db
 from portal.access import allow, client_or_404, deny, supervised_team_ids
 from portal.operations.clients import reassign_client
 from portal.operations.errors import OperationError
+from portal.operations.risk import business_today
 
 bp = Blueprint("teams", __name__)
 
 
-def team_members(team_ids: list[int]):
-    """Managers of the teams (their supervisors excluded) with the size of each book, in one query."""
-    book = (select(Client.manager_id, func.count(Client.id).label("size"))
+def team_members(team_ids: list[int], with_overdue: bool = False):
+    """Managers of the teams (their supervisors excluded) with the size of each book, in one query.
+
+    `with_overdue` adds each book's count of overdue follow-ups (due before today) to every row.
+    """
+    today = business_today()
+    team_managers = select(Manager.id).where(Manager.team_id.in_(team_ids or [-1]))
+    book = (select(Client.manager_id, func.count(Client.id).label("size"),
+                   func.count(Client.id).filter(Client.followup_due < today).label("overdue"))
+            .where(Client.manager_id.in_(team_managers))
             .group_by(Client.manager_id).subquery())
     supervisors = select(Team.supervisor_id).where(Team.supervisor_id.is_not(None))
-    stmt = (select(Manager, func.coalesce(book.c.size, 0))
+    extra = (func.coalesce(book.c.overdue, 0),) if with_overdue else ()
+    stmt = (select(Manager, func.coalesce(book.c.size, 0), *extra)
             .outerjoin(book, book.c.manager_id == Manager.id)
             .where(Manager.team_id.in_(team_ids or [-1]), Manager.id.not_in(supervisors))
             .order_by(Manager.team_id, Manager.employee_no))
@@ -32,8 +41,9 @@ def team_members(team_ids: list[int]):
 def team():
     team_ids = supervised_team_ids(current_user)
     teams = db.session.scalars(select(Team).where(Team.id.in_(team_ids or [-1])).order_by(Team.code)).all()
-    rows = team_members(team_ids)
-    return render_template("teams/team.html", teams=teams, rows=rows, total=sum(size for _m, size in rows))
+    rows = team_members(team_ids, with_overdue=True)
+    return render_template("teams/team.html", teams=teams, rows=rows, total=sum(row[1] for row in rows),
+                           overdue_total=sum(row[2] for row in rows))
 
 
 @bp.route("/clients/<client_no>/reassign", methods=["GET", "POST"])

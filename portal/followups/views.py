@@ -1,0 +1,131 @@
+"""The manager's follow-up dashboard, a client's follow-up history, and the .ics export."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _, lazy_gettext as _l
+from flask_login import current_user
+
+from models import db
+from models.followups import FOLLOWUP_CHANNELS, NOTE_MAX
+from portal.access import allow, client_or_404
+from portal.operations.errors import OperationError
+from portal.operations.followups import dashboard as dashboard_rows, due_for_calendar, history_query, log_followup, \
+    parse_date
+from portal.operations.risk import business_today
+from portal.pagination import page_arg, paginate
+from portal.rules import followup as rules
+
+bp = Blueprint("followups", __name__)
+
+
+def followup_labels() -> dict:
+    """Display names of channels and the seed's grade definitions (help text), in the user's language."""
+    return {
+        "channel": {"phone": _l("Phone"), "visit": _l("Visit"), "wechat": _l("WeChat"), "email": _l("Email"),
+                    "meeting": _l("Meeting")},
+        "grade": {
+            "A": _l("A: clear need; a deal is expected within 1 month (follow up daily)"),
+            "B": _l("B: clear need; a deal is expected within 3 months (follow up weekly)"),
+            "C": _l("C: clear need; a deal is expected within 6 months (follow up every 15 days)"),
+            "D": _l("D: potential need, or a clear need but no deal within 6 months (follow up every 30 days)"),
+            "E": _l("E: no need, no chance of a deal (follow up yearly)"),
+        },
+    }
+
+
+def _form_context(**extra) -> dict:
+    return {"flabels": followup_labels(), "grades": rules.GRADES, "channels": FOLLOWUP_CHANNELS,
+            "note_max": NOTE_MAX, "today": business_today(), **extra}
+
+
+@bp.route("/followups")
+@allow("rm")
+def dashboard():
+    if current_user.manager_id is None:
+        abort(404)
+    rows = dashboard_rows(current_user.manager_id)
+    return render_template("followups/dashboard.html", rows=rows, **_form_context())
+
+
+@bp.route("/clients/<client_no>/followups")
+@allow("rm", "supervisor", "compliance")
+def history(client_no: str):
+    client = client_or_404(client_no)
+    pagination = paginate(history_query(client), page_arg(), current_app.config["PER_PAGE"])
+    return render_template("followups/history.html", client=client, pagination=pagination,
+                           can_log=current_user.role == "rm", form_values={}, errors={}, **_form_context())
+
+
+@bp.route("/clients/<client_no>/followups", methods=["POST"])
+@allow("rm")
+def log(client_no: str):
+    client = client_or_404(client_no)  # a manager's own book only
+    back_to_dashboard = request.form.get("next") == "dashboard"
+    try:
+        entry = log_followup(client, logged_on=parse_date(request.form.get("date")),
+                             channel=request.form.get("channel", ""), note=request.form.get("note"),
+                             grade=request.form.get("grade", ""), by_user=current_user)
+    except OperationError as error:
+        db.session.rollback()
+        if back_to_dashboard:
+            flash(_("%(client)s: %(message)s", client=client.name, message=error.message), "danger")
+            return redirect(url_for("followups.dashboard"))
+        pagination = paginate(history_query(client), 1, current_app.config["PER_PAGE"])
+        return render_template("followups/history.html", client=client, pagination=pagination, can_log=True,
+                               form_values=request.form, errors={error.field or "form": error.message},
+                               **_form_context()), 400
+    db.session.commit()
+    flash(_("Follow-up logged for %(client)s; next follow-up due %(due)s.", client=client.name,
+            due=entry.next_due.isoformat()), "success")
+    if back_to_dashboard:
+        return redirect(url_for("followups.dashboard"))
+    return redirect(url_for("followups.history", client_no=client.client_no))
+
+
+def _ics_text(value: str) -> str:
+    """RFC 5545 TEXT escaping."""
+    return (value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
+            .replace("\r\n", "\\n").replace("\n", "\\n"))
+
+
+def _fold(line: str) -> list[str]:
+    """Lines longer than 75 octets are folded (RFC 5545 3.1), never inside a UTF-8 character."""
+    out, current = [], ""
+    for char in line:
+        limit = 75 if not out else 74
+        if len((current + char).encode("utf-8")) > limit:
+            out.append(current)
+            current = char
+        else:
+            current += char
+    out.append(current)
+    return [out[0]] + [" " + part for part in out[1:]]
+
+
+@bp.route("/followups.ics")
+@allow("rm")
+def calendar():
+    """The manager's due follow-ups (overdue and the next 90 days) as all-day events."""
+    if current_user.manager_id is None:
+        abort(404)
+    host = request.host.split(":")[0] or "portal"
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Client and Manager Portal//Follow-ups//EN",
+             "CALSCALE:GREGORIAN", "METHOD:PUBLISH", "X-WR-CALNAME:" + _ics_text(_("Follow-ups"))]
+    for client_no, name, grade, due in due_for_calendar(current_user.manager_id):
+        summary = _("Follow up %(name)s (%(client_no)s), grade %(grade)s", name=name, client_no=client_no,
+                    grade=grade or "-")
+        lines += ["BEGIN:VEVENT",
+                  f"UID:followup-{client_no}-{due:%Y%m%d}@{host}",
+                  f"DTSTAMP:{stamp}",
+                  f"DTSTART;VALUE=DATE:{due:%Y%m%d}",
+                  "SUMMARY:" + _ics_text(summary),
+                  "URL:" + url_for("followups.history", client_no=client_no, _external=True),
+                  "TRANSP:TRANSPARENT",
+                  "END:VEVENT"]
+    lines.append("END:VCALENDAR")
+    body = "".join(part + "\r\n" for line in lines for part in _fold(line))
+    return Response(body, mimetype="text/calendar",
+                    headers={"Content-Disposition": 'attachment; filename="followups.ics"'})

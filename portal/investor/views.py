@@ -1,0 +1,159 @@
+"""Professional-investor applications (the client) and compliance's decisions on them."""
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import format_decimal
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import select
+
+from forms.investor import ApplyForm, DecisionForm
+from models import Client, ProfessionalApplication, db
+from models.investor import APPLICATION_STATUSES
+from portal.access import allow, scope_clients
+from portal.formatting import fmt_date
+from portal.operations import investor as operations
+from portal.operations.errors import OperationError
+from portal.pagination import page_arg, paginate
+
+bp = Blueprint("investor", __name__)
+
+
+def view_labels() -> dict:
+    return {
+        "status": {"pending": _l("Pending"), "approved": _l("Approved"), "rejected": _l("Rejected")},
+        "check": {"met": _l("Met"), "not_met": _l("Not met"), "no_data": _l("No data")},
+        "category": {"ordinary": _l("Ordinary investor"), "professional": _l("Professional investor")},
+    }
+
+
+def _attach(form, error: OperationError) -> None:
+    field = getattr(form, error.field, None) if error.field else None
+    if field is not None:
+        field.errors = list(field.errors) + [error.message]
+    else:
+        flash(error.message, "danger")
+
+
+def _own_client() -> Client:
+    client = db.session.scalar(scope_clients(select(Client), current_user))
+    if client is None:
+        abort(404)
+    return client
+
+
+@bp.route("/me/professional", methods=["GET", "POST"])
+@allow("client")
+def professional():
+    client = _own_client()
+    form = ApplyForm()
+    status = 200
+    if request.method == "POST":
+        if form.validate_on_submit():
+            try:
+                operations.apply(client, current_user)
+            except OperationError as error:
+                db.session.rollback()
+                _attach(form, error)
+                status = 409 if error.code in ("pending", "already_professional") else 400
+            else:
+                db.session.commit()
+                flash(_("Your application was sent to compliance. Please bring evidence of your assets or income "
+                        "to your branch."), "success")
+                return redirect(url_for("investor.professional"))
+        else:
+            status = 400
+    return render_template("investor/professional.html", client=client, form=form,
+                           checks=operations.professional_checks(client),
+                           pending=operations.pending_application(client),
+                           applications=operations.applications_of(client),
+                           thresholds=_thresholds(), view_labels=view_labels(), money=money, day=day), status
+
+
+def money(value, cents: bool = True) -> str:
+    """A CNY amount kept as a decimal string, shown with the locale's grouping."""
+    if value in (None, ""):
+        return "—"
+    return format_decimal(Decimal(str(value)), format="#,##0.00" if cents else "#,##0")
+
+
+def day(value) -> str:
+    """An ISO date kept in the stored figures, shown in the user's locale."""
+    try:
+        return fmt_date(date.fromisoformat(value))
+    except (TypeError, ValueError):
+        return "—"
+
+
+def _thresholds() -> dict:
+    return {"assets": operations.ASSET_THRESHOLD, "income": operations.INCOME_THRESHOLD,
+            "years": operations.EXPERIENCE_YEARS}
+
+
+@bp.route("/compliance/professional-applications")
+@allow("compliance", "admin")
+def applications():
+    status = request.args.get("status", "pending")
+    if status not in APPLICATION_STATUSES:
+        status = "pending"
+    order = (ProfessionalApplication.applied_at.asc() if status == "pending"  # oldest waiting first
+             else ProfessionalApplication.decided_at.desc())
+    stmt = (select(ProfessionalApplication).join(Client, Client.id == ProfessionalApplication.client_id)
+            .where(ProfessionalApplication.status == status).order_by(order, ProfessionalApplication.id))
+    page = paginate(stmt, page_arg(), current_app.config["PER_PAGE"])
+    return render_template("investor/applications.html", pagination=page, status=status,
+                           statuses=APPLICATION_STATUSES, view_labels=view_labels())
+
+
+@bp.route("/compliance/professional-applications/<int:application_id>")
+@allow("compliance", "admin")
+def application(application_id: int):
+    item = db.get_or_404(ProfessionalApplication, application_id)
+    return _render_application(item, DecisionForm())
+
+
+@bp.route("/compliance/professional-applications/<int:application_id>", methods=["POST"])
+@allow("compliance")  # an administrator may look, but only compliance decides
+def decide(application_id: int):
+    item = db.get_or_404(ProfessionalApplication, application_id)
+    form = DecisionForm()
+    if item.status != "pending":
+        flash(_("This application has already been decided; it cannot be decided again."), "warning")
+        return redirect(url_for("investor.application", application_id=item.id))
+    if not form.validate_on_submit():
+        return _render_application(item, form, 400)
+    try:
+        operations.decide(item, form.decision.data == "approve", form.reason.data, current_user)
+    except OperationError as error:
+        db.session.rollback()
+        if error.code == "already_decided":
+            flash(error.message, "warning")
+            return redirect(url_for("investor.application", application_id=application_id))
+        _attach(form, error)
+        return _render_application(db.get_or_404(ProfessionalApplication, application_id), form, 400)
+    db.session.commit()
+    if item.status == "approved":
+        flash(_("Approved: %(name)s is now a professional investor.", name=item.client.name), "success")
+    else:
+        flash(_("Rejected: %(name)s stays an ordinary investor.", name=item.client.name), "success")
+    return redirect(url_for("investor.applications"))
+
+
+def _render_application(item: ProfessionalApplication, form: DecisionForm, status: int = 200):
+    return render_template("investor/application.html", item=item, client=item.client, form=form,
+                           checks=item.checks or {},
+                           thresholds=_thresholds(), view_labels=view_labels(),
+                           may_decide=current_user.role == "compliance" and item.status == "pending", money=money, day=day), status

@@ -1,0 +1,153 @@
+"""Professional-investor status: check the figures the portal holds, apply, and compliance's decision.
+
+A natural person qualifies as professional with financial assets of at least 5,000,000 CNY, or an
+average annual income of at least 500,000 CNY over three years, together with at least two years of
+investment experience (SPEC Part B, "Investor category"). The portal shows what it holds and never
+guesses what it does not: compliance checks the client's evidence before deciding.
+"""
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import MetaData, Table, inspect, select, update
+
+from models import Client, ProfessionalApplication, db, utcnow
+from portal.audit import record
+from portal.operations.errors import OperationError
+from portal.operations.risk import add_months, business_today
+
+ASSET_THRESHOLD = Decimal(5000000)
+INCOME_THRESHOLD = Decimal(500000)
+EXPERIENCE_YEARS = 2
+REASON_MAX = 500
+MET, NOT_MET, NO_DATA = "met", "not_met", "no_data"
+
+# Names a later asset-snapshot table may use; until it exists (or if it looks different) assets are "no data".
+_SNAPSHOT_TOTAL_COLUMNS = ("total_assets", "total")
+_SNAPSHOT_DATE_COLUMNS = ("statistics_date", "as_of", "snapshot_date")
+
+
+def _latest_assets(client: Client) -> tuple[Decimal, date | None] | None:
+    """The client's newest total assets from `asset_snapshots`, or None when the portal holds none."""
+    if not inspect(db.engine).has_table("asset_snapshots"):
+        return None
+    table = Table("asset_snapshots", MetaData(), autoload_with=db.engine)
+    columns = table.c
+    total = next((columns[name] for name in _SNAPSHOT_TOTAL_COLUMNS if name in columns), None)
+    day = next((columns[name] for name in _SNAPSHOT_DATE_COLUMNS if name in columns), None)
+    if total is None or day is None or "client_id" not in columns:
+        return None
+    row = db.session.execute(select(total, day).where(columns["client_id"] == client.id)
+                             .order_by(day.desc()).limit(1)).first()
+    if row is None or row[0] is None:
+        return None
+    try:
+        return Decimal(str(row[0])), row[1]
+    except InvalidOperation:
+        return None
+
+
+def professional_checks(client: Client, today: date | None = None) -> dict[str, Any]:
+    """Each criterion with the figure the portal holds and met / not_met / no_data, plus the overall result."""
+    today = today or business_today()
+    assets = _latest_assets(client)
+    if assets is None:
+        asset_check = {"status": NO_DATA, "value": None, "as_of": None}
+    else:
+        value, as_of = assets
+        asset_check = {"status": MET if value >= ASSET_THRESHOLD else NOT_MET, "value": str(value),
+                       "as_of": as_of.isoformat() if isinstance(as_of, date) else None}
+    asset_check["threshold"] = str(ASSET_THRESHOLD)
+    # The portal holds no income figures: the client brings evidence to the branch.
+    income_check = {"status": NO_DATA, "value": None, "threshold": str(INCOME_THRESHOLD)}
+    since = add_months(today, -12 * EXPERIENCE_YEARS)
+    opened_on = client.opened_on
+    experience_check = {
+        "status": MET if opened_on is not None and opened_on <= since else NOT_MET,
+        "opened_on": opened_on.isoformat() if opened_on else None,
+        "years": _full_years(opened_on, today) if opened_on else 0,
+        "required_years": EXPERIENCE_YEARS,
+    }
+    means = {asset_check["status"], income_check["status"]}
+    if experience_check["status"] == NOT_MET or means == {NOT_MET}:
+        overall = NOT_MET
+    elif MET in means:
+        overall = MET
+    else:
+        overall = NO_DATA
+    return {"assets": asset_check, "income": income_check, "experience": experience_check, "overall": overall,
+            "checked_on": today.isoformat()}
+
+
+def _full_years(start: date, end: date) -> int:
+    return max(end.year - start.year - ((end.month, end.day) < (start.month, start.day)), 0)
+
+
+def pending_application(client: Client) -> ProfessionalApplication | None:
+    return db.session.scalar(select(ProfessionalApplication)
+                             .where(ProfessionalApplication.client_id == client.id,
+                                    ProfessionalApplication.status == "pending")
+                             .order_by(ProfessionalApplication.id.desc()).limit(1))
+
+
+def applications_of(client: Client) -> list[ProfessionalApplication]:
+    return list(db.session.scalars(select(ProfessionalApplication)
+                                   .where(ProfessionalApplication.client_id == client.id)
+                                   .order_by(ProfessionalApplication.applied_at.desc(),
+                                             ProfessionalApplication.id.desc())))
+
+
+def apply(client: Client, user) -> ProfessionalApplication:
+    """Store a pending application with the figures the portal holds now (one pending at a time)."""
+    # Lock the client's row so that two tabs applying at once queue, and the second sees the first.
+    db.session.execute(select(Client.id).where(Client.id == client.id).with_for_update())
+    if client.investor_category == "professional":
+        raise OperationError(_("You are already a professional investor."), code="already_professional")
+    if pending_application(client) is not None:
+        raise OperationError(_("Your application is already with compliance; you can apply again once it is "
+                               "decided."), code="pending")
+    checks = professional_checks(client)
+    application = ProfessionalApplication(client_id=client.id, applied_at=utcnow(), checks=checks, status="pending")
+    db.session.add(application)
+    db.session.flush()
+    record("investor.apply", "client", client.client_no,
+           before={"investor_category": client.investor_category},
+           after={"application": application.id, "status": "pending", "checks": checks}, actor=user)
+    db.session.flush()
+    return application
+
+
+def decide(application: ProfessionalApplication, approve: bool, reason: str | None, user) -> ProfessionalApplication:
+    """Approve (the client becomes professional) or reject, with a reason; an application is decided once."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise OperationError(_("Give the reason for the decision."), field="reason")
+    if len(reason) > REASON_MAX:
+        raise OperationError(_("The reason may have at most %(n)d characters.", n=REASON_MAX), field="reason")
+    status = "approved" if approve else "rejected"
+    decided_at = utcnow()
+    # A conditional UPDATE: of two officers deciding at once, exactly one changes the row.
+    changed = db.session.execute(
+        update(ProfessionalApplication)
+        .where(ProfessionalApplication.id == application.id, ProfessionalApplication.status == "pending")
+        .values(status=status, decided_by_id=user.id, decided_at=decided_at, reason=reason)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if changed != 1:
+        db.session.refresh(application)
+        raise OperationError(_("This application has already been decided; it cannot be decided again."),
+                             code="already_decided")
+    db.session.refresh(application)
+    client = application.client
+    before = {"status": "pending", "investor_category": client.investor_category}
+    if approve:
+        client.investor_category = "professional"
+    db.session.flush()
+    record(f"investor.{'approve' if approve else 'reject'}", "client", client.client_no, before=before,
+           after={"application": application.id, "status": status, "investor_category": client.investor_category,
+                  "reason": reason}, actor=user)
+    db.session.flush()
+    return application

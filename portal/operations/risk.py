@@ -1,0 +1,254 @@
+"""Risk assessments: submit, confirm, put a profile in force, and look profiles up on any date."""
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from functools import lru_cache
+from typing import Mapping
+from zoneinfo import ZoneInfo
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from models import (
+    AssessmentConfirmation, Client, QuestionnaireVersion, RiskAssessment, RiskProfile, db, utcnow,
+)
+from portal.audit import record
+from portal.operations.errors import OperationError
+from portal.rules import questionnaire as rules
+
+BUSINESS_TZ = ZoneInfo("Asia/Shanghai")
+EXPIRING_DAYS = 30
+PROFILE_STATUSES = ("valid", "expiring", "expired", "none")
+
+
+def business_today() -> date:
+    """Today's date where the broker does business (China), the date profiles are valid on."""
+    return datetime.now(BUSINESS_TZ).date()
+
+
+def business_date(moment: datetime) -> date:
+    return moment.astimezone(BUSINESS_TZ).date()
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day `months` later, or the month's last day when it has no such day."""
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def profile_status(valid_until: date | None, today: date | None = None) -> str:
+    """valid / expiring (within 30 days) / expired / none."""
+    if valid_until is None:
+        return "none"
+    today = today or business_today()
+    if valid_until < today:
+        return "expired"
+    if valid_until <= today + timedelta(days=EXPIRING_DAYS):
+        return "expiring"
+    return "valid"
+
+
+def status_filter(status: str, today: date | None = None):
+    """A WHERE clause on Client for a profile status (indexed with manager_id)."""
+    today = today or business_today()
+    column = Client.profile_valid_until
+    return {
+        "none": column.is_(None),
+        "expired": column < today,
+        "expiring": column.between(today, today + timedelta(days=EXPIRING_DAYS)),
+        "valid": column > today + timedelta(days=EXPIRING_DAYS),
+    }[status]
+
+
+# --- questionnaire versions ----------------------------------------------------------------------
+
+def active_version() -> QuestionnaireVersion:
+    version = db.session.scalar(select(QuestionnaireVersion).where(QuestionnaireVersion.status == "active"))
+    if version is None:
+        raise OperationError(_("No questionnaire is active. Please ask an administrator to publish one."),
+                             code="no_active_questionnaire")
+    return version
+
+
+@lru_cache(maxsize=32)
+def _definition(version_id: int, version_label: str, raw: str) -> rules.Questionnaire:
+    import json
+
+    return rules.load_definition(json.loads(raw))
+
+
+def definition_of(version: QuestionnaireVersion) -> rules.Questionnaire:
+    """The parsed definition of a version (cached: a published version never changes)."""
+    import json
+
+    if version.status == "draft":  # drafts change while edited: never cached
+        return rules.load_definition(version.definition)
+    return _definition(version.id, version.version, json.dumps(version.definition, sort_keys=True))
+
+
+# --- submitting ------------------------------------------------------------------------------------
+
+def _answer_message(error: rules.AnswerError, definition: rules.Questionnaire) -> str:
+    question = definition.question(error.question_id)
+    label = error.question_id
+    if question is not None:
+        number = definition.questions.index(question) + 1
+        label = _("question %(n)d", n=number)
+    if error.code == "missing":
+        return _("Please answer %(question)s.", question=label)
+    if error.code == "unknown_question":
+        return _("%(question)s is not part of this questionnaire.", question=error.question_id)
+    return _("The answer to %(question)s is not one of its options.", question=label)
+
+
+def submit_assessment(client: Client, answers: Mapping[str, str], entered_by, *, assisted: bool,
+                      version_id: int | None = None, submission_token: str | None = None) -> RiskAssessment:
+    """Score and store a complete answer set; a client's own submission is their profile at once.
+
+    An assisted submission (a manager with the client in the branch) waits for the client's
+    confirmation. Raises OperationError (field = question id) for bad answers, a version that is no
+    longer active, or a form already submitted; nothing is stored then.
+    """
+    version = active_version()
+    if version_id is not None and version_id != version.id:
+        raise OperationError(_("The questionnaire was updated while you were answering it. "
+                               "Please answer the new version."), code="version_changed")
+    if not isinstance(answers, Mapping):
+        raise OperationError(_("Answers must map each question to one option."), code="invalid")
+    definition = definition_of(version)
+    try:
+        result = rules.score(definition, {str(k): v for k, v in answers.items()})
+    except rules.AnswerError as error:
+        raise OperationError(_answer_message(error, definition), field=error.question_id,
+                             code=error.code) from None
+    if submission_token is not None and db.session.scalar(
+            select(RiskAssessment.id).where(RiskAssessment.submission_token == submission_token)) is not None:
+        raise OperationError(_("This questionnaire has already been submitted."), code="duplicate")
+    assessment = RiskAssessment(
+        client_id=client.id, version_id=version.id,
+        answers={q.id: answers[q.id] for q in definition.questions},
+        group_points={group: list(points) for group, points in result.group_points.items()},
+        raw_points=result.raw_points, score=result.score, band_grade=result.band_grade, grade=result.grade,
+        risk_class=result.risk_class, lowest_category=result.lowest_category, caps=list(result.caps_applied),
+        flags=list(result.flags), channel="assisted" if assisted else "self",
+        entered_by_id=entered_by.id if entered_by is not None else None, submission_token=submission_token,
+        submitted_at=utcnow(),
+    )
+    db.session.add(assessment)
+    try:
+        db.session.flush()
+    except IntegrityError:  # the same form sent twice at once: the unique token decides
+        db.session.rollback()
+        raise OperationError(_("This questionnaire has already been submitted."), code="duplicate") from None
+    record("assessment.submit", "client", client.client_no,
+           after={"assessment": assessment.id, "version": version.version, "score": result.score,
+                  "grade": result.grade, "risk_class": result.risk_class, "flags": list(result.flags),
+                  "caps": list(result.caps_applied), "channel": assessment.channel})
+    if not assisted:
+        put_in_force(assessment, client)
+    return assessment
+
+
+def pending_assisted(client: Client) -> RiskAssessment | None:
+    """The newest assisted submission awaiting the client's confirmation, if it is still the newest."""
+    latest = db.session.scalar(select(RiskAssessment).where(RiskAssessment.client_id == client.id)
+                               .order_by(RiskAssessment.submitted_at.desc(), RiskAssessment.id.desc()).limit(1))
+    if latest is None or latest.channel != "assisted" or latest.confirmation is not None:
+        return None
+    return latest
+
+
+def confirm_assessment(assessment: RiskAssessment, client: Client, by_user, *, method: str,
+                       paper_reference: str | None = None) -> AssessmentConfirmation:
+    """Record the client's confirmation of an assisted submission and put it in force."""
+    if assessment.client_id != client.id or assessment.channel != "assisted":
+        raise OperationError(_("This assessment does not await a confirmation."), code="not_pending")
+    if assessment.confirmation is not None:
+        raise OperationError(_("This assessment has already been confirmed."), code="already_confirmed")
+    if pending_assisted(client) is not assessment:
+        raise OperationError(_("A newer assessment has replaced this one; it can no longer be confirmed."),
+                             code="superseded")
+    if method == "paper":
+        paper_reference = (paper_reference or "").strip()
+        if not paper_reference or len(paper_reference) > 60:
+            raise OperationError(_("Enter the reference of the signed paper form (at most 60 characters)."),
+                                 field="paper_reference")
+    elif method != "client":
+        raise OperationError(_("Unknown confirmation method."), code="invalid")
+    confirmation = AssessmentConfirmation(assessment=assessment, method=method,
+                                          paper_reference=paper_reference if method == "paper" else None,
+                                          confirmed_by_id=by_user.id, confirmed_at=utcnow())
+    db.session.add(confirmation)
+    db.session.flush()
+    record("assessment.confirm", "client", client.client_no,
+           after={"assessment": assessment.id, "method": method, "paper_reference": confirmation.paper_reference})
+    put_in_force(assessment, client, at=confirmation.confirmed_at)
+    return confirmation
+
+
+def put_in_force(assessment: RiskAssessment, client: Client, at: datetime | None = None) -> RiskProfile:
+    """Append the profile to the client's history and make it the current one."""
+    at = at or utcnow()
+    effective_on = business_date(at)
+    months = assessment.version.validity_months
+    profile = RiskProfile(client_id=client.id, assessment_id=assessment.id, effective_at=at,
+                          effective_on=effective_on, valid_until=add_months(effective_on, months),
+                          score=assessment.score, grade=assessment.grade, risk_class=assessment.risk_class,
+                          lowest_category=assessment.lowest_category)
+    db.session.add(profile)
+    db.session.flush()
+    client.profile_id = profile.id
+    client.risk_score = profile.score
+    client.risk_grade = profile.grade
+    client.risk_class = profile.risk_class
+    client.lowest_category = profile.lowest_category
+    client.profile_valid_until = profile.valid_until
+    db.session.flush()
+    record("profile.in_force", "client", client.client_no,
+           after={"assessment": assessment.id, "grade": profile.grade, "risk_class": profile.risk_class,
+                  "effective_on": effective_on, "valid_until": profile.valid_until})
+    return profile
+
+
+# --- looking up ------------------------------------------------------------------------------------
+
+def profile_as_of(client: Client | int, day: date) -> RiskProfile | None:
+    """The profile in force on `day`: the newest effective on or before it, if still valid that day.
+
+    One indexed lookup (risk_profiles: client_id, effective_on, id), so it stays fast at a million clients.
+    """
+    client_id = client if isinstance(client, int) else client.id
+    profile = db.session.scalar(
+        select(RiskProfile).where(RiskProfile.client_id == client_id, RiskProfile.effective_on <= day)
+        .order_by(RiskProfile.effective_on.desc(), RiskProfile.id.desc()).limit(1)
+    )
+    if profile is None or profile.valid_until < day:
+        return None
+    return profile
+
+
+@dataclass(frozen=True)
+class Percentile:
+    below: int
+    total: int
+
+    @property
+    def percent(self) -> int:
+        """Share of clients with a profile whose score is lower (0–100)."""
+        return round(100 * self.below / self.total) if self.total else 0
+
+
+def score_percentile(score: int) -> Percentile:
+    """Where a score sits among all clients' current profiles (two indexed counts)."""
+    total = db.session.scalar(select(func.count()).select_from(Client).where(Client.risk_score.is_not(None)))
+    below = db.session.scalar(select(func.count()).select_from(Client).where(Client.risk_score < score))
+    return Percentile(below or 0, total or 0)
+
+
+def history(client: Client) -> list[RiskAssessment]:
+    return list(db.session.scalars(select(RiskAssessment).where(RiskAssessment.client_id == client.id)
+                                   .order_by(RiskAssessment.submitted_at.desc(), RiskAssessment.id.desc())))
