@@ -11,20 +11,12 @@ from models import LEVELS, ROLES, Client, Manager, Team, User, db
 from portal.access import allow
 from portal.formatting import labels
 from portal.pagination import page_arg
-from portal.operations.errors import OperationError
+from portal.operations.errors import OperationError, attach_error
 from portal.operations.staff import create_manager, create_team, move_manager, team_by_code
 from portal.operations.users import create_user, set_user_active
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
-
-def _attach(form, error: OperationError) -> None:
-    """Show an operation's message beside the field it names (or above the form)."""
-    field = getattr(form, error.field, None) if error.field else None
-    if field is not None:
-        field.errors = list(field.errors) + [error.message]
-    else:
-        flash(error.message, "danger")
 
 
 @bp.route("/users")
@@ -52,7 +44,7 @@ def new_user():
                                preferred_language=form.preferred_language.data or None)
         except OperationError as error:
             db.session.rollback()
-            _attach(form, error)
+            attach_error(form, error)
         else:
             db.session.commit()
             flash(_("The login %(name)s was created.", name=user.username), "success")
@@ -96,7 +88,7 @@ def teams():
             team = create_team(form.code.data, form.name.data, form.supervisor.data or None)
         except OperationError as error:
             db.session.rollback()
-            _attach(form, error)
+            attach_error(form, error)
         else:
             db.session.commit()
             flash(_("Team %(code)s was created.", code=team.code), "success")
@@ -145,7 +137,7 @@ def new_manager():
                                      form.hire_date.data, form.team.data or None)
         except OperationError as error:
             db.session.rollback()
-            _attach(form, error)
+            attach_error(form, error)
         else:
             db.session.commit()
             flash(_("Staff record %(no)s was created.", no=manager.employee_no), "success")

@@ -26,7 +26,7 @@ from models.investor import APPLICATION_STATUSES
 from portal.access import allow, scope_clients
 from portal.formatting import fmt_date
 from portal.operations import investor as operations
-from portal.operations.errors import OperationError
+from portal.operations.errors import OperationError, attach_error
 from portal.pagination import page_arg, paginate
 
 bp = Blueprint("investor", __name__)
@@ -39,13 +39,6 @@ def view_labels() -> dict:
         "category": {"ordinary": _l("Ordinary investor"), "professional": _l("Professional investor")},
     }
 
-
-def _attach(form, error: OperationError) -> None:
-    field = getattr(form, error.field, None) if error.field else None
-    if field is not None:
-        field.errors = list(field.errors) + [error.message]
-    else:
-        flash(error.message, "danger")
 
 
 def _own_client() -> Client:
@@ -67,7 +60,7 @@ def professional():
                 operations.apply(client, current_user)
             except OperationError as error:
                 db.session.rollback()
-                _attach(form, error)
+                attach_error(form, error)
                 status = 409 if error.code in ("pending", "already_professional") else 400
             else:
                 db.session.commit()
@@ -142,7 +135,7 @@ def decide(application_id: int):
         if error.code == "already_decided":
             flash(error.message, "warning")
             return redirect(url_for("investor.application", application_id=application_id))
-        _attach(form, error)
+        attach_error(form, error)
         return _render_application(db.get_or_404(ProfessionalApplication, application_id), form, 400)
     db.session.commit()
     if item.status == "approved":

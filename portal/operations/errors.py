@@ -10,3 +10,14 @@ class OperationError(ValueError):
         self.message = message
         self.field = field
         self.code = code
+
+
+def attach_error(form, error: OperationError) -> None:
+    """Show an operation's message beside the form field it names, or above the form."""
+    from flask import flash
+
+    field = getattr(form, error.field, None) if error.field else None
+    if field is not None:
+        field.errors = list(field.errors) + [error.message]
+    else:
+        flash(error.message, "danger")

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from forms.questionnaire_admin import DraftForm, NewDraftForm, PublishForm
 from models import QuestionnaireVersion, RiskAssessment, db
 from portal.access import allow
-from portal.operations.errors import OperationError
+from portal.operations.errors import OperationError, attach_error
 from portal.operations.questionnaires import (
     create_draft,
     draft_version,
@@ -43,13 +43,6 @@ def group_labels() -> dict:
     return {"age": _l("Age"), "knowledge": _l("Securities knowledge"), "experience": _l("Investment experience"),
             "financial": _l("Financial and income status"), "preference": _l("Risk preference")}
 
-
-def _attach(form, error: OperationError) -> None:
-    field = getattr(form, error.field, None) if error.field else None
-    if field is not None:
-        field.errors = list(field.errors) + [error.message]
-    else:
-        flash(error.message, "danger")
 
 
 def _definition_text(version: QuestionnaireVersion) -> str:
@@ -94,7 +87,7 @@ def new_draft():
         draft = create_draft(form.version.data, current_user)
     except OperationError as error:
         db.session.rollback()
-        _attach(form, error)
+        attach_error(form, error)
         return _render_list(form, 400)
     db.session.commit()
     flash(_("Draft %(label)s was created from the active version.", label=draft.version), "success")
@@ -135,7 +128,7 @@ def edit(version_id: int):
                 save_draft(version, data, form.version.data, form.validity_months.data, current_user)
             except OperationError as error:
                 db.session.rollback()
-                _attach(form, error)
+                attach_error(form, error)
             else:
                 db.session.commit()
                 flash(_("Draft %(label)s was saved.", label=version.version), "success")
