@@ -52,18 +52,10 @@ def select_locale() -> str:
     return best or "zh_CN"
 
 
-def _request_translations():
-    """The request's catalog, looked up once per request rather than once per string."""
-    translations = g.get("_portal_translations")
-    if translations is None:
-        from flask_babel import get_translations
-
-        translations = g._portal_translations = get_translations()
-    return translations
-
-
 def install_template_gettext(app: Flask) -> None:
     """Templates call `_()` dozens of times a page; each call used to look the catalog up again."""
+    from portal.formatting import request_translations as _request_translations
+
     app.jinja_env.install_gettext_callables(
         lambda s: _request_translations().ugettext(s),
         lambda s, p, n: _request_translations().ungettext(s, p, n),

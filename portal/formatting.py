@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from models.clients import mask_id_number
-from flask_babel import format_date, format_datetime, get_locale, lazy_gettext as _l
+from flask_babel import format_date, format_datetime, get_locale
 
 
 def portal_language() -> str:
@@ -16,40 +16,67 @@ def portal_language() -> str:
     return "zh_CN" if locale is not None and locale.language == "zh" else "en"
 
 
+def N_(message: str) -> str:
+    """Mark a message for the catalog where it is defined; it is translated where it is shown."""
+    return message
+
+
+def request_translations():
+    """The request's catalog, looked up once per request rather than once per string."""
+    from flask import g
+    from flask_babel import get_translations
+
+    translations = g.get("_portal_translations")
+    if translations is None:
+        translations = g._portal_translations = get_translations()
+    return translations
+
+
 def labels() -> dict:
-    """Display names of coded values; lazy strings, so one dict serves every language."""
-    global _LABELS
-    if _LABELS is None:
-        _LABELS = _build_labels()
-    return _LABELS
+    """Display names of coded values, translated once per request (list pages show them on every row)."""
+    from flask import g, has_request_context
+
+    global _LABEL_SOURCES
+    if _LABEL_SOURCES is None:
+        _LABEL_SOURCES = _build_labels()
+    if not has_request_context():
+        return _LABEL_SOURCES
+    cached = g.get("_portal_labels")
+    if cached is None:
+        gettext = request_translations().ugettext
+        cached = g._portal_labels = {
+            group: {code: (gettext(text) if group != "language" else text) for code, text in entries.items()}
+            for group, entries in _LABEL_SOURCES.items()
+        }
+    return cached
 
 
-_LABELS: dict | None = None
+_LABEL_SOURCES: dict | None = None
 
 
 def _build_labels() -> dict:
     return {
         "role": {
-            "client": _l("Client"), "rm": _l("Relationship manager"), "supervisor": _l("Supervisor"),
-            "compliance": _l("Compliance officer"), "admin": _l("Administrator"),
+            "client": N_("Client"), "rm": N_("Relationship manager"), "supervisor": N_("Supervisor"),
+            "compliance": N_("Compliance officer"), "admin": N_("Administrator"),
         },
         "level": {
-            "junior": _l("Junior relationship manager"), "mid": _l("Mid-level relationship manager"),
-            "senior": _l("Senior relationship manager"), "principal": _l("Principal relationship manager"),
+            "junior": N_("Junior relationship manager"), "mid": N_("Mid-level relationship manager"),
+            "senior": N_("Senior relationship manager"), "principal": N_("Principal relationship manager"),
         },
-        "status": {"active": _l("Active"), "on_leave": _l("On leave"), "left": _l("Left")},
+        "status": {"active": N_("Active"), "on_leave": N_("On leave"), "left": N_("Left")},
         "id_type": {
-            "resident_id": _l("Resident ID card"), "passport": _l("Passport"),
-            "hk_macau_permit": _l("Mainland travel permit for Hong Kong and Macao residents"),
-            "taiwan_permit": _l("Mainland travel permit for Taiwan residents"),
-            "foreign_permanent": _l("Foreign permanent resident ID card"),
+            "resident_id": N_("Resident ID card"), "passport": N_("Passport"),
+            "hk_macau_permit": N_("Mainland travel permit for Hong Kong and Macao residents"),
+            "taiwan_permit": N_("Mainland travel permit for Taiwan residents"),
+            "foreign_permanent": N_("Foreign permanent resident ID card"),
         },
-        "outcome": {"ok": _l("Succeeded"), "denied": _l("Refused"), "failed": _l("Failed")},
-        "risk_class": {"conservative": _l("Conservative"), "balanced": _l("Balanced"),
-                       "aggressive": _l("Aggressive")},
-        "profile_status": {"valid": _l("Valid"), "expiring": _l("Expiring"), "expired": _l("Expired"),
-                           "none": _l("No profile")},
-        "investor_category": {"ordinary": _l("Ordinary investor"), "professional": _l("Professional investor")},
+        "outcome": {"ok": N_("Succeeded"), "denied": N_("Refused"), "failed": N_("Failed")},
+        "risk_class": {"conservative": N_("Conservative"), "balanced": N_("Balanced"),
+                       "aggressive": N_("Aggressive")},
+        "profile_status": {"valid": N_("Valid"), "expiring": N_("Expiring"), "expired": N_("Expired"),
+                           "none": N_("No profile")},
+        "investor_category": {"ordinary": N_("Ordinary investor"), "professional": N_("Professional investor")},
         "language": {"zh_CN": "简体中文", "en": "English"},
     }
 
