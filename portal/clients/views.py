@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -24,6 +25,12 @@ def _page_args():
     return page, sort, descending, q
 
 
+def _row_words() -> dict:
+    """Words every row of the book may show, translated once per page rather than once per row."""
+    return {"professional": _("Professional"), "lowest": _("Lowest category"), "not_screened": _("not screened"),
+            "eligible": _("eligible"), "not_eligible": _("not eligible"), "not_graded": _("not graded")}
+
+
 def render_book(manager: Manager):
     page, sort, descending, q = _page_args()
     profile = request.args.get("profile") if request.args.get("profile") in PROFILE_STATUSES else None
@@ -33,7 +40,7 @@ def render_book(manager: Manager):
     detail_prefix = url_for("clients.client_detail", client_no="_")[:-1]
     return render_template("clients/book.html", manager=manager, pagination=pagination, q=q, sort=sort,
                            descending=descending, detail_prefix=detail_prefix, profile=profile,
-                           today=business_today(), profile_status=profile_status)
+                           today=business_today(), profile_status=profile_status, words=_row_words())
 
 
 @bp.route("/book")
