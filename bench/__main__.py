@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from bench import foundation, profiles, questionnaire
@@ -27,7 +27,7 @@ def main() -> None:
     questionnaire.run(report, url, args.seconds)
     out = Path(__file__).parent / "results"
     out.mkdir(exist_ok=True)
-    (out / "latest.json").write_text(json.dumps({"at": datetime.now(timezone.utc).isoformat(), "args": vars(args),
+    (out / "latest.json").write_text(json.dumps({"at": datetime.now(UTC).isoformat(), "args": vars(args),
                                                  "figures": figures}, indent=2, ensure_ascii=False))
 
 

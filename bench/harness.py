@@ -67,7 +67,7 @@ def gunicorn(target: str, env: dict | None = None, workers: int = 2):
                 break
             except OSError:
                 if process.poll() is not None:
-                    raise RuntimeError(f"gunicorn {target} exited: {process.stderr.read()[-2000:]}")
+                    raise RuntimeError(f"gunicorn {target} exited: {process.stderr.read()[-2000:]}") from None
                 time.sleep(0.2)
         yield f"http://127.0.0.1:{port}"
     finally:

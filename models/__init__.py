@@ -1,7 +1,7 @@
 """The database handle and every model, imported here so Alembic sees the whole schema."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData
@@ -25,15 +25,18 @@ db = SQLAlchemy(model_class=Base)
 
 def utcnow() -> datetime:
     """Timestamps are stored in UTC, always timezone-aware in Python."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
-from models.people import ApiToken, Manager, Team, User, LEVELS, ROLES, STAFF_STATUSES  # noqa: E402,F401
-from models.clients import Client, ClientAssignment, ID_TYPES  # noqa: E402,F401
 from models.audit import AuditEntry  # noqa: E402,F401
-from models.risk import (  # noqa: E402,F401
-    AssessmentConfirmation, QuestionnaireVersion, RiskAssessment, RiskProfile,
-)
-from models.investor import ProfessionalApplication  # noqa: E402,F401
-from models.followups import FollowupLog  # noqa: E402,F401
+from models.clients import ID_TYPES, Client, ClientAssignment  # noqa: E402,F401
 from models.credit import CreditAccount, CreditScreening  # noqa: E402,F401
+from models.followups import FollowupLog  # noqa: E402,F401
+from models.investor import ProfessionalApplication  # noqa: E402,F401
+from models.people import LEVELS, ROLES, STAFF_STATUSES, ApiToken, Manager, Team, User  # noqa: E402,F401
+from models.risk import (  # noqa: E402,F401
+    AssessmentConfirmation,
+    QuestionnaireVersion,
+    RiskAssessment,
+    RiskProfile,
+)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Optional
+from typing import Any
 
 from sqlalchemy import JSON, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
@@ -24,13 +24,13 @@ class AuditEntry(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    actor_id: Mapped[Optional[int]] = mapped_column()  # no FK: the log outlives everything it names
-    actor_username: Mapped[Optional[str]] = mapped_column(String(64))
-    actor_role: Mapped[Optional[str]] = mapped_column(String(12))
+    actor_id: Mapped[int | None] = mapped_column()  # no FK: the log outlives everything it names
+    actor_username: Mapped[str | None] = mapped_column(String(64))
+    actor_role: Mapped[str | None] = mapped_column(String(12))
     action: Mapped[str] = mapped_column(String(60))
-    object_type: Mapped[Optional[str]] = mapped_column(String(40))
-    object_id: Mapped[Optional[str]] = mapped_column(String(64))
-    before: Mapped[Optional[Any]] = mapped_column(JSON)
-    after: Mapped[Optional[Any]] = mapped_column(JSON)
+    object_type: Mapped[str | None] = mapped_column(String(40))
+    object_id: Mapped[str | None] = mapped_column(String(64))
+    before: Mapped[Any | None] = mapped_column(JSON)
+    after: Mapped[Any | None] = mapped_column(JSON)
     outcome: Mapped[str] = mapped_column(String(10), default="ok")
-    ip: Mapped[Optional[str]] = mapped_column(String(45))
+    ip: Mapped[str | None] = mapped_column(String(45))

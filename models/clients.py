@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Optional
 
 from sqlalchemy import Date, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -38,32 +37,32 @@ class Client(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     client_no: Mapped[str] = mapped_column(String(20), unique=True)
     name: Mapped[str] = mapped_column(String(100))
-    name_pinyin: Mapped[Optional[str]] = mapped_column(String(100))
+    name_pinyin: Mapped[str | None] = mapped_column(String(100))
     birth_date: Mapped[date] = mapped_column(Date)
     id_type: Mapped[str] = mapped_column(String(20), default="resident_id")
     id_number: Mapped[str] = mapped_column(String(40))
-    phone: Mapped[Optional[str]] = mapped_column(String(30))
+    phone: Mapped[str | None] = mapped_column(String(30))
     branch: Mapped[str] = mapped_column(String(60))
     opened_on: Mapped[date] = mapped_column(Date)
-    manager_id: Mapped[Optional[int]] = mapped_column(ForeignKey("managers.id"))
+    manager_id: Mapped[int | None] = mapped_column(ForeignKey("managers.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # The profile in force now, copied from risk_profiles when it takes effect, so that books and
     # counts filter on indexed columns; the history stays in risk_profiles.
     # No foreign key: risk_profiles refers to clients, and bulk loads write both sides in one pass.
-    profile_id: Mapped[Optional[int]] = mapped_column()
-    risk_score: Mapped[Optional[int]] = mapped_column()
-    risk_grade: Mapped[Optional[str]] = mapped_column(String(2))
-    risk_class: Mapped[Optional[str]] = mapped_column(String(12))
+    profile_id: Mapped[int | None] = mapped_column()
+    risk_score: Mapped[int | None] = mapped_column()
+    risk_grade: Mapped[str | None] = mapped_column(String(2))
+    risk_class: Mapped[str | None] = mapped_column(String(12))
     lowest_category: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
-    profile_valid_until: Mapped[Optional[date]] = mapped_column(Date)
+    profile_valid_until: Mapped[date | None] = mapped_column(Date)
     investor_category: Mapped[str] = mapped_column(String(12), default="ordinary", server_default="ordinary")
     # The latest follow-up's grade and due date (null until first graded); history in followup_logs.
-    followup_grade: Mapped[Optional[str]] = mapped_column(String(1))
-    followup_due: Mapped[Optional[date]] = mapped_column(Date)
+    followup_grade: Mapped[str | None] = mapped_column(String(1))
+    followup_due: Mapped[date | None] = mapped_column(Date)
     # The final class of the latest credit screening, for the book; history in credit_screenings.
-    credit_class: Mapped[Optional[str]] = mapped_column(String(10))
+    credit_class: Mapped[str | None] = mapped_column(String(10))
 
-    manager: Mapped[Optional[Manager]] = relationship()
+    manager: Mapped[Manager | None] = relationship()
 
     @property
     def masked_id(self) -> str:
@@ -77,13 +76,13 @@ class ClientAssignment(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), index=True)
-    from_manager_id: Mapped[Optional[int]] = mapped_column(ForeignKey("managers.id"))
-    to_manager_id: Mapped[Optional[int]] = mapped_column(ForeignKey("managers.id"))
+    from_manager_id: Mapped[int | None] = mapped_column(ForeignKey("managers.id"))
+    to_manager_id: Mapped[int | None] = mapped_column(ForeignKey("managers.id"))
     assigned_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    assigned_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
-    reason: Mapped[Optional[str]] = mapped_column(String(200))
+    assigned_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reason: Mapped[str | None] = mapped_column(String(200))
 
     client: Mapped[Client] = relationship()
-    from_manager: Mapped[Optional[Manager]] = relationship(foreign_keys=[from_manager_id])
-    to_manager: Mapped[Optional[Manager]] = relationship(foreign_keys=[to_manager_id])
-    assigned_by: Mapped[Optional[User]] = relationship()
+    from_manager: Mapped[Manager | None] = relationship(foreign_keys=[from_manager_id])
+    to_manager: Mapped[Manager | None] = relationship(foreign_keys=[to_manager_id])
+    assigned_by: Mapped[User | None] = relationship()

@@ -6,7 +6,7 @@ screening row when it is stored, or a new screening of the same accounts.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Optional
+from typing import Any
 
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -30,18 +30,18 @@ class CreditScreening(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"))
-    screened_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    screened_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     screened_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     computed_class: Mapped[str] = mapped_column(String(10))
     final_class: Mapped[str] = mapped_column(String(10))
-    override_reason: Mapped[Optional[str]] = mapped_column(String(500))
+    override_reason: Mapped[str | None] = mapped_column(String(500))
     # The clauses that decided the computed class: [{code, message, observed, required, account_index}].
     reasons: Mapped[Any] = mapped_column(JSON)
     # form / csv / api / override: where the accounts came from.
     source: Mapped[str] = mapped_column(String(10), default="form")
 
-    screened_by: Mapped[Optional[User]] = relationship()
-    accounts: Mapped[list["CreditAccount"]] = relationship(order_by="CreditAccount.position",
+    screened_by: Mapped[User | None] = relationship()
+    accounts: Mapped[list[CreditAccount]] = relationship(order_by="CreditAccount.position",
                                                            back_populates="screening")
 
 

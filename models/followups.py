@@ -7,7 +7,6 @@ filter on indexed columns.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Optional
 
 from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -33,10 +32,10 @@ class FollowupLog(db.Model):
     client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"))
     logged_on: Mapped[date] = mapped_column(Date)
     channel: Mapped[str] = mapped_column(String(10))
-    note: Mapped[Optional[str]] = mapped_column(String(NOTE_MAX))
+    note: Mapped[str | None] = mapped_column(String(NOTE_MAX))
     grade: Mapped[str] = mapped_column(String(1))
     next_due: Mapped[date] = mapped_column(Date)
-    logged_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    logged_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    logged_by: Mapped[Optional[User]] = relationship()
+    logged_by: Mapped[User | None] = relationship()

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Optional
+from typing import Any
 
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -29,9 +29,9 @@ class ProfessionalApplication(db.Model):
     # The figures the portal held when the client applied, and whether each criterion was met.
     checks: Mapped[Any] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(10), default="pending")
-    decided_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
-    decided_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
-    reason: Mapped[Optional[str]] = mapped_column(String(500))
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reason: Mapped[str | None] = mapped_column(String(500))
 
     client: Mapped[Client] = relationship()
-    decided_by: Mapped[Optional[User]] = relationship()
+    decided_by: Mapped[User | None] = relationship()

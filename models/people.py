@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Optional
 
 from flask_login import UserMixin
 from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Integer, String
@@ -23,12 +22,12 @@ class Team(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(20), unique=True)
     name: Mapped[str] = mapped_column(String(100))
-    supervisor_id: Mapped[Optional[int]] = mapped_column(
+    supervisor_id: Mapped[int | None] = mapped_column(
         ForeignKey("managers.id", use_alter=True, name="fk_teams_supervisor_id_managers"), index=True
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    supervisor: Mapped[Optional["Manager"]] = relationship(foreign_keys=[supervisor_id])
+    supervisor: Mapped[Manager | None] = relationship(foreign_keys=[supervisor_id])
 
 
 class Manager(db.Model):
@@ -43,15 +42,15 @@ class Manager(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     employee_no: Mapped[str] = mapped_column(String(20), unique=True)
     name: Mapped[str] = mapped_column(String(100))
-    name_pinyin: Mapped[Optional[str]] = mapped_column(String(100))
+    name_pinyin: Mapped[str | None] = mapped_column(String(100))
     level: Mapped[str] = mapped_column(String(12), default="junior")
     level_since: Mapped[date] = mapped_column(Date)
     hire_date: Mapped[date] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(10), default="active")
-    team_id: Mapped[Optional[int]] = mapped_column(ForeignKey("teams.id"), index=True)
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    team: Mapped[Optional[Team]] = relationship(foreign_keys=[team_id])
+    team: Mapped[Team | None] = relationship(foreign_keys=[team_id])
 
 
 class User(UserMixin, db.Model):
@@ -64,16 +63,16 @@ class User(UserMixin, db.Model):
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(12))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    preferred_language: Mapped[Optional[str]] = mapped_column(String(8))
+    preferred_language: Mapped[str | None] = mapped_column(String(8))
     # Bumped at sign-out: every cookie carrying an older version stops working.
     session_version: Mapped[int] = mapped_column(Integer, default=1)
-    manager_id: Mapped[Optional[int]] = mapped_column(ForeignKey("managers.id"), unique=True)
-    client_id: Mapped[Optional[int]] = mapped_column(ForeignKey("clients.id"), unique=True)
+    manager_id: Mapped[int | None] = mapped_column(ForeignKey("managers.id"), unique=True)
+    client_id: Mapped[int | None] = mapped_column(ForeignKey("clients.id"), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    last_login_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    manager: Mapped[Optional[Manager]] = relationship()
-    client: Mapped[Optional["Client"]] = relationship()  # noqa: F821
+    manager: Mapped[Manager | None] = relationship()
+    client: Mapped[Client | None] = relationship()  # noqa: F821
 
     @property
     def is_active(self) -> bool:  # Flask-Login asks this
@@ -95,9 +94,9 @@ class ApiToken(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    label: Mapped[Optional[str]] = mapped_column(String(100))
+    label: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    revoked_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
-    last_used_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship()

@@ -6,7 +6,7 @@ DELETE on them (triggers in migration 0002), as the regulator asks for them to b
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Optional
+from typing import Any
 
 from sqlalchemy import JSON, Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -38,11 +38,11 @@ class QuestionnaireVersion(db.Model):
     status: Mapped[str] = mapped_column(String(10), default="draft")
     definition: Mapped[Any] = mapped_column(JSON)
     validity_months: Mapped[int] = mapped_column(Integer, default=24)
-    based_on_id: Mapped[Optional[int]] = mapped_column(ForeignKey("questionnaire_versions.id"))
+    based_on_id: Mapped[int | None] = mapped_column(ForeignKey("questionnaire_versions.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    created_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
-    published_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
-    published_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    published_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
 
 class RiskAssessment(db.Model):
@@ -70,14 +70,14 @@ class RiskAssessment(db.Model):
     caps: Mapped[Any] = mapped_column(JSON)
     flags: Mapped[Any] = mapped_column(JSON)
     channel: Mapped[str] = mapped_column(String(10))
-    entered_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     # One-time token of the form that sent it: a second submit of the same form is refused by the database.
-    submission_token: Mapped[Optional[str]] = mapped_column(String(64), unique=True)
+    submission_token: Mapped[str | None] = mapped_column(String(64), unique=True)
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     version: Mapped[QuestionnaireVersion] = relationship()
-    entered_by: Mapped[Optional[User]] = relationship()
-    confirmation: Mapped[Optional["AssessmentConfirmation"]] = relationship(back_populates="assessment",
+    entered_by: Mapped[User | None] = relationship()
+    confirmation: Mapped[AssessmentConfirmation | None] = relationship(back_populates="assessment",
                                                                               uselist=False)
 
 
@@ -90,12 +90,12 @@ class AssessmentConfirmation(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     assessment_id: Mapped[int] = mapped_column(ForeignKey("risk_assessments.id"), unique=True)
     method: Mapped[str] = mapped_column(String(10))
-    paper_reference: Mapped[Optional[str]] = mapped_column(String(60))
-    confirmed_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    paper_reference: Mapped[str | None] = mapped_column(String(60))
+    confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     confirmed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     assessment: Mapped[RiskAssessment] = relationship(back_populates="confirmation")
-    confirmed_by: Mapped[Optional[User]] = relationship()
+    confirmed_by: Mapped[User | None] = relationship()
 
 
 class RiskProfile(db.Model):

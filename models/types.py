@@ -1,7 +1,7 @@
 """Column types shared by every model."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC
 
 from sqlalchemy import DateTime, TypeDecorator
 
@@ -17,11 +17,11 @@ class UTCDateTime(TypeDecorator):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetimes are not stored: pass an aware UTC time")
-        return value.astimezone(timezone.utc)
+        return value.astimezone(UTC)
 
     def process_result_value(self, value, dialect):
         if value is None:
             return None
         if value.tzinfo is None:
-            return value.replace(tzinfo=timezone.utc)
-        return value.astimezone(timezone.utc)
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)

@@ -42,7 +42,8 @@ def select_locale() -> str:
     languages = ["zh_CN", "en"]
     if not has_request_context():  # CLI commands: messages in the default language
         return "en"
-    if current_user and getattr(current_user, "is_authenticated", False) and current_user.preferred_language in languages:
+    signed_in = current_user and getattr(current_user, "is_authenticated", False)
+    if signed_in and current_user.preferred_language in languages:
         return current_user.preferred_language
     if session.get("lang") in languages:
         return session["lang"]
@@ -66,8 +67,8 @@ def install_template_gettext(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    from portal.extensions import babel, csrf, limiter, login_manager, migrate
     from portal.auth.loaders import register_loaders
+    from portal.extensions import babel, csrf, limiter, login_manager, migrate
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"))
@@ -98,13 +99,13 @@ def register_blueprints(app: Flask) -> None:
     from portal.auth.views import bp as auth_bp
     from portal.clients.views import bp as clients_bp
     from portal.credit.views import bp as credit_bp
+    from portal.extensions import csrf
     from portal.followups.views import bp as followups_bp
     from portal.home.views import bp as home_bp
     from portal.investor.views import bp as investor_bp
     from portal.questionnaire.admin import bp as questionnaire_admin_bp
     from portal.questionnaire.views import bp as questionnaire_bp
     from portal.teams.views import bp as teams_bp
-    from portal.extensions import csrf
 
     for blueprint in (auth_bp, home_bp, clients_bp, teams_bp, admin_bp, audit_bp, questionnaire_bp,
                       questionnaire_admin_bp, investor_bp, followups_bp, credit_bp):

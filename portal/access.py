@@ -5,8 +5,7 @@ A view with neither is refused for everyone (and a test walks the url_map to cat
 """
 from __future__ import annotations
 
-from functools import wraps
-from typing import Iterable
+from collections.abc import Iterable
 
 from flask import abort, current_app, g, jsonify, redirect, request, url_for
 from flask_babel import gettext as _

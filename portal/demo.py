@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import json
 import random
-from operator import itemgetter, mul
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
-from typing import Callable, Iterable
+from datetime import UTC, date, datetime, timedelta
+from operator import itemgetter, mul
 
 from sqlalchemy import func, insert, select, text
 
@@ -312,7 +312,7 @@ class FollowupHistory:
 
 def _at_noon_china(day: date) -> datetime:
     """A business date's midday in China, stored in UTC (04:00Z)."""
-    return datetime(day.year, day.month, day.day, 4, 0, tzinfo=timezone.utc)
+    return datetime(day.year, day.month, day.day, 4, 0, tzinfo=UTC)
 
 
 def _batches(clients: Iterable[dict], history: ProfileHistory, size: int = 20000,
@@ -375,7 +375,8 @@ COLUMNS_OF = {"clients": CLIENT_COLUMNS, "risk_assessments": ASSESSMENT_COLUMNS,
 
 
 def database_is_empty() -> bool:
-    return not db.session.scalar(select(func.count(Client.id))) and not db.session.scalar(select(func.count(Manager.id)))
+    clients = db.session.scalar(select(func.count(Client.id)))
+    return not clients and not db.session.scalar(select(func.count(Manager.id)))
 
 
 def seed(plan: DemoPlan, progress: Callable[[int], None] | None = None) -> dict:

@@ -42,7 +42,8 @@ def _answer(status: int, message: str | None = None, code: str | None = None):
 def register_errorhandlers(app):
     @app.errorhandler(CSRFError)
     def csrf_error(error):
-        return _answer(400, _("The form has expired or was not sent from this site. Please reload the page and try again."), "csrf")
+        message = _("The form has expired or was not sent from this site. Please reload the page and try again.")
+        return _answer(400, message, "csrf")
 
     @app.errorhandler(HTTPException)
     def http_error(error):

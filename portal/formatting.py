@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from models.clients import mask_id_number
 from flask_babel import format_date, format_datetime, get_locale
+
+from models.clients import mask_id_number
 
 
 def portal_language() -> str:

@@ -1,7 +1,7 @@
 """Response headers, session lifetime and the safe `next` check (OWASP ASVS level 2)."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from flask import current_app, flash, request, session
@@ -54,7 +54,7 @@ def refuse_control_characters():
 
 
 def _now_ts() -> float:
-    return datetime.now(timezone.utc).timestamp()
+    return datetime.now(UTC).timestamp()
 
 
 def start_session(user) -> None:

@@ -183,9 +183,10 @@ def world(app, make):
 
 
 def api_token(username: str) -> str:
+    from sqlalchemy import select
+
     from models import User, db
     from portal.operations.users import create_api_token
-    from sqlalchemy import select
 
     user = db.session.scalar(select(User).where(User.username == username))
     token = create_api_token(user)

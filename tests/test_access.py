@@ -109,8 +109,9 @@ OTHERS = [
 
 @pytest.mark.parametrize("login,method,path", OTHERS)
 def test_someone_elses_object_is_refused(app, client, auth, world, token_for, login, method, path):
-    from models import AuditEntry, db
     from sqlalchemy import func, select
+
+    from models import AuditEntry, db
 
     before = db.session.scalar(select(func.count(AuditEntry.id)).where(AuditEntry.outcome == "denied"))
     if path.startswith("/api/"):
@@ -153,8 +154,9 @@ def test_book_pages_show_only_the_callers_clients(client, auth, world):
 
 @pytest.mark.parametrize("login", ["rm_a", "sup_a", "compliance", "admin"])
 def test_staff_never_see_a_full_id_number(client, auth, world, login):
-    from models import Client, db
     from sqlalchemy import select
+
+    from models import Client, db
 
     full = db.session.scalar(select(Client.id_number).where(Client.client_no == "CA0001"))
     auth.login(login)
@@ -165,8 +167,9 @@ def test_staff_never_see_a_full_id_number(client, auth, world, login):
 
 
 def test_the_client_sees_their_own_full_id_number(client, auth, world, token_for):
-    from models import Client, db
     from sqlalchemy import select
+
+    from models import Client, db
 
     full = db.session.scalar(select(Client.id_number).where(Client.client_no == "CA0001"))
     auth.login("client_a")

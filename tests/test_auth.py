@@ -1,7 +1,7 @@
 """Sign-in, sign-out, sessions and throttling (OWASP ASVS level 2)."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -71,7 +71,7 @@ def test_sessions_end_after_idle_and_absolute_limits(client, auth, world, field,
     auth.login("rm_a")
     assert client.get("/book").status_code == 200
     with client.session_transaction() as session:
-        session[field] = (datetime.now(timezone.utc) - delta).timestamp()
+        session[field] = (datetime.now(UTC) - delta).timestamp()
     response = client.get("/book")
     assert response.status_code == 302 and "/login" in response.location
 
@@ -79,7 +79,7 @@ def test_sessions_end_after_idle_and_absolute_limits(client, auth, world, field,
 def test_a_session_inside_the_limits_lives_on(client, auth, world):
     auth.login("rm_a")
     with client.session_transaction() as session:
-        session["seen_at"] = (datetime.now(timezone.utc) - timedelta(minutes=29)).timestamp()
+        session["seen_at"] = (datetime.now(UTC) - timedelta(minutes=29)).timestamp()
     assert client.get("/book").status_code == 200
 
 

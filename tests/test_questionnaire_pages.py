@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import json
 import re
-from markupsafe import escape as markup_escape
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from markupsafe import escape as markup_escape
 from sqlalchemy import func, select
 
 from tests.conftest import Auth, csrf_token

@@ -69,7 +69,8 @@ SPEC = {
             "Questionnaire": {"type": "object", "required": ["version", "questions"], "properties": {
                 "version": {"type": "string"}, "validity_months": {"type": "integer"},
                 "groups": {"type": "array", "items": {"type": "string"}},
-                "questions": {"type": "array", "items": {"type": "object", "required": ["id", "group", "text", "options"],
+                "questions": {"type": "array", "items": {"type": "object",
+                              "required": ["id", "group", "text", "options"],
                               "properties": {"id": {"type": "string"}, "group": {"type": "string"},
                                              "text": {"type": "string"},
                                              "options": {"type": "array", "items": {

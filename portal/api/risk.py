@@ -12,7 +12,12 @@ from portal.access import allow, client_or_404
 from portal.api import ApiInputError, bp, json_response
 from portal.operations.errors import OperationError
 from portal.operations.risk import (
-    active_version, business_today, definition_of, profile_as_of, profile_status, submit_assessment,
+    active_version,
+    business_today,
+    definition_of,
+    profile_as_of,
+    profile_status,
+    submit_assessment,
 )
 from portal.rules.questionnaire import GROUPS
 

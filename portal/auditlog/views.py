@@ -1,7 +1,7 @@
 """The audit log browser, read-only, with filters."""
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 
 from flask import Blueprint, current_app, render_template, request
 from sqlalchemy import select
@@ -40,9 +40,9 @@ def browse():
     if filters["outcome"] in ("ok", "denied", "failed"):
         stmt = stmt.where(AuditEntry.outcome == filters["outcome"])
     if day_from:
-        stmt = stmt.where(AuditEntry.at >= datetime.combine(day_from, time.min, timezone.utc))
+        stmt = stmt.where(AuditEntry.at >= datetime.combine(day_from, time.min, UTC))
     if day_to:
-        stmt = stmt.where(AuditEntry.at < datetime.combine(day_to + timedelta(days=1), time.min, timezone.utc))
+        stmt = stmt.where(AuditEntry.at < datetime.combine(day_to + timedelta(days=1), time.min, UTC))
     stmt = stmt.order_by(AuditEntry.id.desc())
     page = page_arg()
     pagination = db.paginate(stmt, page=page, per_page=current_app.config["PER_PAGE"], error_out=False)

@@ -1,18 +1,19 @@
 """The manager's follow-up dashboard, a client's follow-up history, and the .ics export."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from models import db
 from models.followups import FOLLOWUP_CHANNELS, NOTE_MAX
 from portal.access import allow, client_or_404
 from portal.operations.errors import OperationError
-from portal.operations.followups import dashboard as dashboard_rows, due_for_calendar, history_query, log_followup, \
-    parse_date
+from portal.operations.followups import dashboard as dashboard_rows
+from portal.operations.followups import due_for_calendar, history_query, log_followup, parse_date
 from portal.operations.risk import business_today
 from portal.pagination import page_arg, paginate
 from portal.rules import followup as rules
@@ -111,7 +112,7 @@ def calendar():
     if current_user.manager_id is None:
         abort(404)
     host = request.host.split(":")[0] or "portal"
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Client and Manager Portal//Follow-ups//EN",
              "CALSCALE:GREGORIAN", "METHOD:PUBLISH", "X-WR-CALNAME:" + _ics_text(_("Follow-ups"))]
     for client_no, name, grade, due in due_for_calendar(current_user.manager_id):

@@ -149,4 +149,5 @@ def _render_application(item: ProfessionalApplication, form: DecisionForm, statu
     return render_template("investor/application.html", item=item, client=item.client, form=form,
                            checks=item.checks or {},
                            thresholds=_thresholds(), view_labels=view_labels(),
-                           may_decide=current_user.role == "compliance" and item.status == "pending", money=money, day=day), status
+                           may_decide=current_user.role == "compliance" and item.status == "pending",
+                           money=money, day=day), status

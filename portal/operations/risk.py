@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import calendar
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
-from typing import Mapping
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
@@ -13,7 +13,13 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from models import (
-    AssessmentConfirmation, Client, QuestionnaireVersion, RiskAssessment, RiskProfile, db, utcnow,
+    AssessmentConfirmation,
+    Client,
+    QuestionnaireVersion,
+    RiskAssessment,
+    RiskProfile,
+    db,
+    utcnow,
 )
 from portal.audit import record
 from portal.operations.errors import OperationError

@@ -64,7 +64,8 @@ def create_manager(employee_no: str, name: str, level: str, level_since: date, h
                    team_code: str | None = None, status: str = "active") -> Manager:
     employee_no = (employee_no or "").strip().upper()
     if not CODE_RE.match(employee_no):
-        raise OperationError(_("An employee number is 2–20 capital letters, digits, dash or underscore."), "employee_no")
+        raise OperationError(_("An employee number is 2–20 capital letters, digits, dash or underscore."),
+                             "employee_no")
     name = (name or "").strip()
     if not name or len(name) > 100:
         raise OperationError(_("Enter a name of at most 100 characters."), "name")

@@ -50,7 +50,8 @@ def create_user(username: str, display_name: str, role: str, password: str, *, c
     """Create a login; a client login names its client, a manager or supervisor login its staff record."""
     username = normalise_username(username)
     if not (2 <= len(username) <= 64) or not set(username) <= USERNAME_CHARS:
-        raise OperationError(_("A username is 2–64 characters: lower-case letters, digits, dot, dash, underscore."), "username")
+        raise OperationError(
+            _("A username is 2–64 characters: lower-case letters, digits, dot, dash, underscore."), "username")
     if role not in ROLES:
         raise OperationError(_("Unknown role."), "role")
     display_name = (display_name or "").strip()
