@@ -14,10 +14,12 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from models import db, utcnow
 from models.people import User
 from models.types import UTCDateTime
+from portal.rules import credit as credit_rules
 
-CREDIT_CLASSES = ("barred", "subprime", "blemished", "normal")
-ACCOUNT_KINDS = ("card", "loan")
-ACCOUNT_STATUSES = ("normal", "frozen", "stopped", "bad_debt", "closed", "settled")
+# The domain's own vocabulary lives with the rules; the schema constrains columns to it.
+CREDIT_CLASSES = credit_rules.CLASSES
+ACCOUNT_KINDS = credit_rules.KINDS
+ACCOUNT_STATUSES = credit_rules.STATUSES
 
 
 class CreditScreening(db.Model):

@@ -14,9 +14,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from models import db, utcnow
 from models.people import User
 from models.types import UTCDateTime
+from portal.rules import followup as followup_rules
 
 FOLLOWUP_CHANNELS = ("phone", "visit", "wechat", "email", "meeting")
-FOLLOWUP_GRADES = ("A", "B", "C", "D", "E")
+FOLLOWUP_GRADES = followup_rules.GRADES  # the cadence rules own the grades
 NOTE_MAX = 1000
 
 

@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
 from models import Client, ClientAssignment, Manager, Team, db
 from portal.access import allow, client_or_404, manager_or_404, scope_clients
 from portal.clients.queries import BOOK_COLUMNS, SORTS, book_query
+from portal.formatting import N_, request_translations
 from portal.operations.risk import PROFILE_STATUSES, business_today, profile_status
 from portal.pagination import page_arg, paginate
 
@@ -27,8 +27,10 @@ def _page_args():
 
 def _row_words() -> dict:
     """Words every row of the book may show, translated once per page rather than once per row."""
-    return {"professional": _("Professional"), "lowest": _("Lowest category"), "not_screened": _("not screened"),
-            "eligible": _("eligible"), "not_eligible": _("not eligible"), "not_graded": _("not graded")}
+    gettext = request_translations().ugettext
+    words = {"professional": N_("Professional"), "lowest": N_("Lowest category"), "not_screened": N_("not screened"),
+             "eligible": N_("eligible"), "not_eligible": N_("not eligible"), "not_graded": N_("not graded")}
+    return {key: gettext(message) for key, message in words.items()}
 
 
 def render_book(manager: Manager):

@@ -62,19 +62,24 @@ def _decimal(value: object, name: str) -> Decimal:
     return result
 
 
+def _validate_per_dimension(values: Mapping[str, int], what: str) -> None:
+    """The four dimensions present, each a whole number 0–100; errors name the dimension."""
+    unknown = set(values) - set(DIMENSIONS)
+    if unknown:
+        raise ValueError(f"unknown dimension in {what}s: {', '.join(sorted(unknown))}")
+    for dimension in DIMENSIONS:
+        if dimension not in values:
+            raise ValueError(f"{what} for {dimension} is missing")
+        value = values[dimension]
+        if not _is_int(value):
+            raise ValueError(f"{what} for {dimension} must be a whole number, got {value!r}")
+        if not 0 <= value <= 100:
+            raise ValueError(f"{what} for {dimension} must be between 0 and 100, got {value}")
+
+
 def validate_weights(weights: Mapping[str, int]) -> None:
     """Raise ValueError unless the weights are the four dimensions as integers 0–100 adding up to 100."""
-    unknown = set(weights) - set(DIMENSIONS)
-    if unknown:
-        raise ValueError(f"unknown dimension in weights: {', '.join(sorted(unknown))}")
-    for dimension in DIMENSIONS:
-        if dimension not in weights:
-            raise ValueError(f"weight for {dimension} is missing")
-        weight = weights[dimension]
-        if not _is_int(weight):
-            raise ValueError(f"weight for {dimension} must be a whole number, got {weight!r}")
-        if not 0 <= weight <= 100:
-            raise ValueError(f"weight for {dimension} must be between 0 and 100, got {weight}")
+    _validate_per_dimension(weights, "weight")
     total = sum(weights[dimension] for dimension in DIMENSIONS)
     if total != 100:
         raise ValueError(f"weights must add up to 100, they add up to {total}")
@@ -82,17 +87,7 @@ def validate_weights(weights: Mapping[str, int]) -> None:
 
 def validate_scores(scores: Mapping[str, int]) -> None:
     """Raise ValueError, naming the dimension, unless every dimension has an integer score 0–100."""
-    unknown = set(scores) - set(DIMENSIONS)
-    if unknown:
-        raise ValueError(f"unknown dimension in scores: {', '.join(sorted(unknown))}")
-    for dimension in DIMENSIONS:
-        if dimension not in scores:
-            raise ValueError(f"score for {dimension} is missing")
-        score = scores[dimension]
-        if not _is_int(score):
-            raise ValueError(f"score for {dimension} must be a whole number, got {score!r}")
-        if not 0 <= score <= 100:
-            raise ValueError(f"score for {dimension} must be between 0 and 100, got {score}")
+    _validate_per_dimension(scores, "score")
 
 
 def weighted_total(scores: Mapping[str, int], weights: Mapping[str, int]) -> Decimal:
