@@ -31,6 +31,18 @@ def utcnow() -> datetime:
 from models.audit import AuditEntry  # noqa: E402,F401
 from models.clients import ID_TYPES, Client, ClientAssignment  # noqa: E402,F401
 from models.credit import CreditAccount, CreditScreening  # noqa: E402,F401
+from models.evaluations import (  # noqa: E402,F401
+    ComplianceFlag,
+    Evaluation,
+    EvaluationCycle,
+    EvaluationWeightSet,
+    LevelChange,
+    ManagerTarget,
+    PromotionNomination,
+    PromotionRecommendation,
+    PromotionRuleSet,
+    ServiceRating,
+)
 from models.followups import FollowupLog  # noqa: E402,F401
 from models.investor import ProfessionalApplication  # noqa: E402,F401
 from models.people import LEVELS, ROLES, STAFF_STATUSES, ApiToken, Manager, Team, User  # noqa: E402,F401
@@ -39,4 +51,13 @@ from models.risk import (  # noqa: E402,F401
     QuestionnaireVersion,
     RiskAssessment,
     RiskProfile,
+)
+from models.suitability import Product, SuitabilityConfirmation, SuitabilityRecord  # noqa: E402,F401
+from models.tiering import (  # noqa: E402,F401
+    AssetSnapshot,
+    ClientTier,
+    PackageCell,
+    RevenueRecord,
+    ServicePackage,
+    TierThresholdSet,
 )

@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 
-from sqlalchemy import Date, ForeignKey, Index, String, text
+from sqlalchemy import Date, ForeignKey, Index, Numeric, SmallInteger, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models import db, utcnow
@@ -32,6 +33,7 @@ class Client(db.Model):
         Index("ix_clients_manager_valid_until", "manager_id", "profile_valid_until"),
         Index("ix_clients_risk_score", "risk_score"),
         Index("ix_clients_manager_followup_due", "manager_id", "followup_due"),
+        Index("ix_clients_manager_tier", "manager_id", "asset_tier"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -61,6 +63,11 @@ class Client(db.Model):
     followup_due: Mapped[date | None] = mapped_column(Date)
     # The final class of the latest credit screening, for the book; history in credit_screenings.
     credit_class: Mapped[str | None] = mapped_column(String(10))
+    # The newest tier (client_tiers holds the history): null until the first asset snapshot.
+    asset_tier: Mapped[int | None] = mapped_column(SmallInteger)
+    total_assets: Mapped[Decimal | None] = mapped_column(Numeric(18, 2))
+    contribution_12m: Mapped[Decimal | None] = mapped_column(Numeric(18, 2))
+    tier_date: Mapped[date | None] = mapped_column(Date)
 
     manager: Mapped[Manager | None] = relationship()
 

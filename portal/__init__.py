@@ -98,17 +98,23 @@ def register_blueprints(app: Flask) -> None:
     from portal.auditlog.views import bp as audit_bp
     from portal.auth.views import bp as auth_bp
     from portal.clients.views import bp as clients_bp
+    from portal.compliance.views import bp as compliance_bp
     from portal.credit.views import bp as credit_bp
+    from portal.evaluations.views import bp as evaluations_bp
     from portal.extensions import csrf
     from portal.followups.views import bp as followups_bp
     from portal.home.views import bp as home_bp
     from portal.investor.views import bp as investor_bp
+    from portal.promotions.views import bp as promotions_bp
     from portal.questionnaire.admin import bp as questionnaire_admin_bp
     from portal.questionnaire.views import bp as questionnaire_bp
+    from portal.suitability.views import bp as suitability_bp
     from portal.teams.views import bp as teams_bp
+    from portal.tiering.views import bp as tiering_bp
 
     for blueprint in (auth_bp, home_bp, clients_bp, teams_bp, admin_bp, audit_bp, questionnaire_bp,
-                      questionnaire_admin_bp, investor_bp, followups_bp, credit_bp):
+                      questionnaire_admin_bp, investor_bp, followups_bp, credit_bp, tiering_bp, suitability_bp,
+                      compliance_bp, evaluations_bp, promotions_bp):
         app.register_blueprint(blueprint)
     csrf.exempt(api_bp)  # the API authenticates by bearer token, never by cookie
     app.register_blueprint(api_bp)

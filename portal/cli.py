@@ -15,6 +15,13 @@ def register(app: Flask) -> None:
     from portal.questionnaire.cli import register as register_questionnaire_commands
 
     register_questionnaire_commands(app)
+    from portal.evaluations.cli import register as register_evaluation_commands
+    from portal.promotions.cli import register as register_promotion_commands
+    from portal.tiering.cli import register as register_tiering_commands
+
+    register_tiering_commands(app)
+    register_evaluation_commands(app)
+    register_promotion_commands(app)
 
     @app.cli.command("seed-demo")
     @click.option("--clients", default=2000, show_default=True, type=click.IntRange(1, 5_000_000))

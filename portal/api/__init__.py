@@ -63,4 +63,14 @@ def json_response(body, status: int = 200):
     return jsonify(body), status
 
 
-from portal.api import credit, followups, openapi, people, risk  # noqa: E402,F401  (routes register on import)
+from portal.api import (  # noqa: E402,F401  (routes register on import)
+    assets,
+    credit,
+    evaluations,
+    followups,
+    matrix,
+    openapi,
+    people,
+    promotions,
+    risk,
+)

@@ -226,7 +226,22 @@ SPEC = {
 }
 
 
+def _merge_feature_paths() -> None:
+    """Each feature's API module declares its own PATHS and SCHEMAS; the document is their union."""
+    from portal.api import assets, evaluations, matrix, promotions
+
+    for module in (assets, matrix, evaluations, promotions):
+        SPEC["paths"].update(module.PATHS)
+        SPEC["components"]["schemas"].update(module.SCHEMAS)
+
+
 @bp.get("/openapi.json")
 @public
 def openapi_document():
+    if not _merged:
+        _merge_feature_paths()
+        _merged.append(True)
     return SPEC
+
+
+_merged: list = []
