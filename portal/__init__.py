@@ -83,8 +83,10 @@ def register_extensions(app: Flask) -> None:
 def register_hooks(app: Flask) -> None:
     from portal.access import enforce_policy
     from portal.auth.loaders import load_api_user
+    from portal.reads import start_read_only
     from portal.security import enforce_session_lifetime, refuse_control_characters, set_security_headers
 
+    app.before_request(start_read_only)  # first: before any hook queries the database
     app.before_request(refuse_control_characters)
     app.before_request(load_api_user)
     app.before_request(enforce_session_lifetime)

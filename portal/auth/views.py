@@ -11,6 +11,7 @@ from portal.access import allow, public
 from portal.audit import record, record_now
 from portal.extensions import limiter
 from portal.operations.users import authenticate, end_all_sessions, normalise_username
+from portal.reads import read_only
 from portal.security import safe_next, start_session
 
 bp = Blueprint("auth", __name__)
@@ -26,6 +27,7 @@ def _address_key() -> str:
 
 @bp.route("/login", methods=["GET", "POST"])
 @public
+@read_only
 @limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_USERNAME"], key_func=_username_key, methods=["POST"])
 @limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"], key_func=_address_key, methods=["POST"])
 def login():

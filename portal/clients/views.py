@@ -11,6 +11,7 @@ from portal.clients.queries import BOOK_COLUMNS, SORTS, book_query
 from portal.formatting import N_, request_translations
 from portal.operations.risk import PROFILE_STATUSES, business_today, profile_status
 from portal.pagination import page_arg, paginate
+from portal.reads import read_only
 
 bp = Blueprint("clients", __name__)
 
@@ -47,6 +48,7 @@ def render_book(manager: Manager):
 
 @bp.route("/book")
 @allow("rm")
+@read_only
 def my_book():
     if current_user.manager is None:
         abort(404)
@@ -55,6 +57,7 @@ def my_book():
 
 @bp.route("/managers/<employee_no>/book")
 @allow("rm", "supervisor", "compliance", "admin")
+@read_only
 def manager_book(employee_no: str):
     return render_book(manager_or_404(employee_no))
 

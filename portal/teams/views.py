@@ -12,6 +12,7 @@ from portal.access import allow, client_or_404, deny, supervised_team_ids
 from portal.operations.clients import reassign_client
 from portal.operations.errors import OperationError
 from portal.operations.risk import business_today
+from portal.reads import read_only
 
 bp = Blueprint("teams", __name__)
 
@@ -38,6 +39,7 @@ def team_members(team_ids: list[int], with_overdue: bool = False):
 
 @bp.route("/team")
 @allow("supervisor")
+@read_only
 def team():
     team_ids = supervised_team_ids(current_user)
     teams = db.session.scalars(select(Team).where(Team.id.in_(team_ids or [-1])).order_by(Team.code)).all()
