@@ -23,10 +23,16 @@ class ReadOnlyRequestError(RuntimeError):
     """A view marked read-only tried to write: a programming error, never a user's."""
 
 
-def read_only(view):
-    """Mark a view whose GET and HEAD requests never write."""
-    view.read_only = True
-    return view
+def read_only(view=None, *, methods: tuple[str, ...] = READ_METHODS):
+    """Mark a view whose requests of these methods (GET and HEAD unless named) never write.
+
+    `@read_only` or `@read_only(methods=("GET", "HEAD", "POST"))` — the latter for a form step that
+    only keeps its answers in the session cookie.
+    """
+    def mark(function):
+        function.read_only = frozenset(methods)
+        return function
+    return mark(view) if view is not None else mark
 
 
 def _is_read_only_request() -> bool:
@@ -35,10 +41,10 @@ def _is_read_only_request() -> bool:
 
 def start_read_only():
     """before_request, registered first: a read-only GET takes an autocommit connection before any query."""
-    if request.method not in READ_METHODS or request.endpoint is None:
+    if request.endpoint is None:
         return None
     view = current_app.view_functions.get(request.endpoint)
-    if not getattr(view, "read_only", False):
+    if request.method not in getattr(view, "read_only", ()):
         return None
     g.read_only = True
     if db.engine.dialect.name == "postgresql":

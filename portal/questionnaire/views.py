@@ -57,6 +57,7 @@ from portal.operations.risk import (
     score_percentile,
     submit_assessment,
 )
+from portal.reads import read_only
 from portal.rules import questionnaire as rules
 
 bp = Blueprint("questionnaire", __name__)
@@ -197,36 +198,42 @@ def _active():
 
 @bp.route("/questionnaire", methods=["GET", "POST"])
 @allow("client")
+@read_only(methods=("GET", "HEAD", "POST"))  # answers live in the session until review
 def start():
     return _start(Flow(_own_client(), assisted=False))
 
 
 @bp.route("/questionnaire/step/<int:n>", methods=["GET", "POST"])
 @allow("client")
+@read_only(methods=("GET", "HEAD", "POST"))
 def step(n: int):
     return _step(Flow(_own_client(), assisted=False), n)
 
 
 @bp.route("/questionnaire/review", methods=["GET", "POST"])
 @allow("client")
+@read_only
 def review():
     return _review(Flow(_own_client(), assisted=False))
 
 
 @bp.route("/clients/<client_no>/assess", methods=["GET", "POST"])
 @allow("rm")
+@read_only(methods=("GET", "HEAD", "POST"))
 def assisted_start(client_no: str):
     return _start(Flow(client_or_404(client_no), assisted=True))
 
 
 @bp.route("/clients/<client_no>/assess/step/<int:n>", methods=["GET", "POST"])
 @allow("rm")
+@read_only(methods=("GET", "HEAD", "POST"))
 def assisted_step(client_no: str, n: int):
     return _step(Flow(client_or_404(client_no), assisted=True), n)
 
 
 @bp.route("/clients/<client_no>/assess/review", methods=["GET", "POST"])
 @allow("rm")
+@read_only
 def assisted_review(client_no: str):
     return _review(Flow(client_or_404(client_no), assisted=True))
 
@@ -470,6 +477,7 @@ def render_result(assessment: RiskAssessment, client: Client, paper_form: PaperC
 
 @bp.route("/questionnaire/result/<int:assessment_id>")
 @allow("client", "rm", "supervisor", "compliance", "admin")
+@read_only
 def result(assessment_id: int):
     assessment, client = _assessment_or_404(assessment_id)
     return render_result(assessment, client)
