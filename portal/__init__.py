@@ -42,7 +42,8 @@ def select_locale() -> str:
     languages = ["zh_CN", "en"]
     if not has_request_context():  # CLI commands: messages in the default language
         return "en"
-    signed_in = current_user and getattr(current_user, "is_authenticated", False)
+    # With the database away (a 503 page), the signed-in user cannot be loaded: use the cookie's choice.
+    signed_in = not g.get("database_unavailable") and current_user and getattr(current_user, "is_authenticated", False)
     if signed_in and current_user.preferred_language in languages:
         return current_user.preferred_language
     if session.get("lang") in languages:

@@ -1,7 +1,7 @@
 """Error pages and JSON errors: the user's language, never a stack trace."""
 from __future__ import annotations
 
-from flask import render_template, request
+from flask import g, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -34,9 +34,10 @@ def _answer(status: int, message: str | None = None, code: str | None = None):
         if status == 503:
             response.headers["Retry-After"] = "5"
         return response, status
-    response = render_template("errors/error.html", status=status, message=message)
-    headers = {"Retry-After": "5"} if status == 503 else {}
-    return response, status, headers
+    if status == 503:
+        # The database is away: the standalone page never asks it for the signed-in user.
+        return render_template("errors/unavailable.html", message=message), 503, {"Retry-After": "5"}
+    return render_template("errors/error.html", status=status, message=message), status
 
 
 def register_errorhandlers(app):
@@ -55,6 +56,7 @@ def register_errorhandlers(app):
     @app.errorhandler(OperationalError)
     def database_unavailable(error):
         app.logger.warning("database unavailable: %s", error)
+        g.database_unavailable = True
         db.session.rollback()
         return _answer(503)
 
@@ -63,6 +65,7 @@ def register_errorhandlers(app):
         app.logger.exception("database error")
         db.session.rollback()
         if getattr(error, "connection_invalidated", False):
+            g.database_unavailable = True
             return _answer(503)
         return _answer(500)
 
