@@ -1,4 +1,4 @@
-"""Flask commands: seed-demo, create-user, create-api-token, revoke-api-tokens."""
+"""Flask commands: seed-demo, create-user, create-api-token, revoke-api-tokens, backup (and each feature's own)."""
 from __future__ import annotations
 
 import sys
@@ -100,3 +100,15 @@ def register(app: Flask) -> None:
         count = revoke_api_tokens(user)
         db.session.commit()
         click.echo(f"Revoked {count} token(s) of {user.username}.")
+
+    @app.cli.command("backup")
+    @click.argument("path", type=click.Path(dir_okay=False, writable=True))
+    def backup_command(path: str):
+        """Copy the database to PATH while the portal runs: SQLite's online backup, or pg_dump (custom format)."""
+        from portal.operations.backup import BackupError, backup_database
+
+        try:
+            written = backup_database(db.engine.url, path)
+        except BackupError as error:
+            raise click.ClickException(str(error)) from None
+        click.echo(f"Backed up to {written}.")
