@@ -142,5 +142,8 @@ def register_template_helpers(app: Flask) -> None:
     def _forget(_exc=None):
         # Per-request state (user, CSRF token, scopes) must not outlive the request, even where
         # an app context is reused across requests (the test client inside an app context).
+        from portal.replica import close_replica_connection
+
+        close_replica_connection()
         for key in list(g):
             g.pop(key, None)

@@ -50,6 +50,10 @@ class Config:
         # request (answered 503, "retry"), SQLAlchemy then discards the whole pool and reconnects.
         self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": False}
         self.TESTING = self.PORTAL_ENV == "testing"
+        # An optional read replica for compliance reports and exports (portal/replica.py); without it
+        # they read the primary.
+        replica = env.get("DATABASE_REPLICA_URL")
+        self.SQLALCHEMY_BINDS = {"replica": normalise_database_url(replica)} if replica else {}
 
         self.RATELIMIT_STORAGE_URI = env.get("RATELIMIT_STORAGE_URI", "memory://")
         self.RATELIMIT_HEADERS_ENABLED = True
@@ -84,6 +88,9 @@ class Config:
             setattr(self, key, value)
         if "DATABASE_URL" in overrides:
             self.SQLALCHEMY_DATABASE_URI = normalise_database_url(overrides["DATABASE_URL"])
+        if "DATABASE_REPLICA_URL" in overrides:
+            replica = overrides["DATABASE_REPLICA_URL"]
+            self.SQLALCHEMY_BINDS = {"replica": normalise_database_url(replica)} if replica else {}
 
     def as_dict(self) -> dict:
         return {k: v for k, v in vars(self).items() if k.isupper()}
