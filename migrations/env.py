@@ -1,6 +1,7 @@
 import logging
 from logging.config import fileConfig
 
+import sqlalchemy as sa
 from alembic import context
 from flask import current_app
 
@@ -99,6 +100,10 @@ def run_migrations_online():
         )
 
         with context.begin_transaction():
+            if connection.dialect.name == "postgresql":
+                # Several nodes may start at once, each running `db upgrade`: one migrates while the
+                # others wait here, then find the database up to date.
+                connection.execute(sa.text("SELECT pg_advisory_xact_lock(72110426)"))
             context.run_migrations()
 
 
