@@ -47,7 +47,8 @@ def start_read_only():
     if request.method not in getattr(view, "read_only", ()):
         return None
     g.read_only = True
-    if db.engine.dialect.name == "postgresql":
+    # (A session already in a transaction — a test sharing its session with the request — keeps it.)
+    if db.engine.dialect.name == "postgresql" and not db.session.in_transaction():
         db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
     return None
 
