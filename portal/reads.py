@@ -48,7 +48,7 @@ def start_read_only():
         return None
     g.read_only = True
     # (A session already in a transaction — a test sharing its session with the request — keeps it.)
-    if db.engine.dialect.name == "postgresql" and not db.session.in_transaction():
+    if db.engine.dialect.name == "postgresql" and not db.session().in_transaction():
         db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
     return None
 
