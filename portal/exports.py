@@ -27,7 +27,8 @@ def neutralise(value: object) -> object:
     return value
 
 
-def _plain(value: object) -> object:
+def plain_cell(value: object) -> object:
+    """A value as a CSV cell: None empty, dates ISO, numbers as they are, text neutralised."""
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -47,7 +48,7 @@ def csv_bytes(header: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:
     writer = csv.writer(buffer)
     writer.writerow([neutralise(str(name)) for name in header])
     for row in rows:
-        writer.writerow([_plain(value) for value in row])
+        writer.writerow([plain_cell(value) for value in row])
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
@@ -59,7 +60,7 @@ def xlsx_bytes(header: Sequence[str], rows: Iterable[Sequence[object]], title: s
     for row in rows:
         cells = []
         for value in row:
-            plain = _plain(value)
+            plain = plain_cell(value)
             if isinstance(value, Decimal):
                 cell = WriteOnlyCell(sheet, value=value)
                 cell.number_format = "#,##0.00"

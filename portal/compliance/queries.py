@@ -1,0 +1,421 @@
+"""The suitability matrix in set-based SQL: the grid, its drill-downs, the lists, and the filters they share.
+
+Definitions (also in README, "Suitability matrix"):
+- Profile on date D (as `portal.operations.risk.profile_as_of`): the latest risk_profiles row with
+  effective_on <= D (ties: the higher id); it is valid on D if valid_until >= D. For today the copy on
+  the client row (risk_class, profile_valid_until, indexed) is used; for a past D a LATERAL join on
+  PostgreSQL, a correlated subquery on SQLite, over risk_profiles (client_id, effective_on, id).
+- Tier on date D: the latest client_tiers row with stat_date <= D (for today: clients.asset_tier and
+  total_assets). A client with no tier row yet counts in tier 4 with assets 0: tier 4 is "the rest".
+- Assets of a cell: the sum of total_assets of the tier rows used, exact (Numeric, Decimal in Python).
+- No valid profile: no profile at all on D, or the profile in force on D had expired.
+- Mismatch on D: a subscription (action 'subscription', outcome allowed or warning, business date <= D)
+  of a product above what the profile on D allows (the lowest risk-tolerance category: R1; a
+  professional investor: any; otherwise grade Cn: up to Rn), or a warning subscription with no client
+  confirmation recorded by the end of D. Clients with no valid profile on D appear in the expired and
+  no-profile lists, not as mismatches (there is no profile to compare with); an unconfirmed warning
+  makes them a mismatch all the same.
+- Branch, team and manager filters, and each role's scope, refer to the client's current assignment.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+
+from flask_babel import gettext as _
+from sqlalchemy import (
+    Integer,
+    Select,
+    and_,
+    case,
+    cast,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    text,
+    true,
+)
+from sqlalchemy.orm import aliased
+
+from models import (
+    Client,
+    ClientTier,
+    Manager,
+    ProfessionalApplication,
+    RiskProfile,
+    SuitabilityConfirmation,
+    SuitabilityRecord,
+    Team,
+    db,
+)
+from portal.access import can_see_manager, deny, scope_clients, supervised_team_ids
+from portal.operations.risk import BUSINESS_TZ, EXPIRING_DAYS
+from portal.rules.questionnaire import RISK_CLASSES
+
+TIERS = (1, 2, 3, 4)
+NO_PROFILE = "none"  # the column of clients with no valid profile
+LIST_STATUSES = ("expired", "expiring", "none")
+STATUS_CODES = ("none", "expired", "expiring", "valid")
+SUBSCRIBED_OUTCOMES = ("allowed", "warning")
+ZERO = Decimal("0.00")
+
+
+# --- filters ------------------------------------------------------------------------------------------
+
+class FilterError(Exception):
+    """A filter the caller may fix: a bad or future date, an unknown team or manager (answered 400)."""
+
+    def __init__(self, field: str, code: str, message: str):
+        super().__init__(message)
+        self.field, self.code, self.message = field, code, message
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The filters of a matrix request, resolved: within the caller's own scope, which applies as well."""
+
+    branch: str | None = None
+    team: Team | None = None
+    manager: Manager | None = None
+
+    @property
+    def args(self) -> dict[str, str]:
+        """The filters as query arguments, for links and exports."""
+        args = {}
+        if self.branch:
+            args["branch"] = self.branch
+        if self.team is not None:
+            args["team"] = self.team.code
+        if self.manager is not None:
+            args["manager"] = self.manager.employee_no
+        return args
+
+
+def parse_as_of(raw: str | None, today: date) -> date:
+    """`YYYY-MM-DD` (today when empty); a date after today is refused."""
+    raw = (raw or "").strip()
+    if not raw:
+        return today
+    try:
+        day = date.fromisoformat(raw)
+    except ValueError:
+        raise FilterError("as_of", "invalid_date", _("The date must be written YYYY-MM-DD.")) from None
+    if day > today:
+        raise FilterError("as_of", "future_date",
+                          _("%(day)s is in the future: the matrix can be shown for today (%(today)s) or a past date.",
+                            day=day.isoformat(), today=today.isoformat()))
+    return day
+
+
+def team_in_scope(user, team: Team) -> bool:
+    if user.role in ("admin", "compliance"):
+        return True
+    if user.role == "supervisor":
+        return team.id in supervised_team_ids(user)
+    if user.role == "rm":
+        return user.manager is not None and user.manager.team_id == team.id
+    return False
+
+
+def resolve_scope(user, branch: str | None = None, team_code: str | None = None,
+                  manager_no: str | None = None) -> Scope:
+    """Look the filters up: unknown → FilterError; a team or manager outside the caller's scope → 404 (logged)."""
+    branch = (branch or "").strip()[:60] or None
+    team = manager = None
+    team_code = (team_code or "").strip()
+    if team_code:
+        team = db.session.scalar(select(Team).where(Team.code == team_code.upper()))
+        if team is None:
+            raise FilterError("team", "unknown_team", _("No team has the code %(code)s.", code=team_code[:20]))
+        if not team_in_scope(user, team):
+            deny("team", team.code)
+    manager_no = (manager_no or "").strip()
+    if manager_no:
+        manager = db.session.scalar(select(Manager).where(Manager.employee_no == manager_no))
+        if manager is None:
+            raise FilterError("manager", "unknown_manager",
+                              _("No staff record has the employee number %(no)s.", no=manager_no[:20]))
+        if not can_see_manager(user, manager):
+            deny("manager", manager.employee_no)
+    return Scope(branch, team, manager)
+
+
+def apply_scope(stmt: Select, user, scope: Scope) -> Select:
+    """The caller's own scope (rm: book; supervisor: teams) narrowed by the filters."""
+    stmt = scope_clients(stmt, user)
+    if scope.branch:
+        stmt = stmt.where(Client.branch == scope.branch)
+    if scope.team is not None:
+        stmt = stmt.where(Client.manager_id.in_(select(Manager.id).where(Manager.team_id == scope.team.id)))
+    if scope.manager is not None:
+        stmt = stmt.where(Client.manager_id == scope.manager.id)
+    return stmt
+
+
+def branches(user) -> list[str]:
+    """Branch names for the filter: a loose index scan (one probe per branch) over everyone, or the scoped set."""
+    if user.role in ("admin", "compliance"):
+        return list(db.session.scalars(text(
+            "WITH RECURSIVE b(branch) AS ("
+            " SELECT MIN(branch) FROM clients"
+            " UNION ALL"
+            " SELECT (SELECT MIN(c.branch) FROM clients c WHERE c.branch > b.branch) FROM b WHERE b.branch IS NOT NULL"
+            ") SELECT branch FROM b WHERE branch IS NOT NULL LIMIT 500")))
+    stmt = scope_clients(select(Client.branch).distinct(), user).order_by(Client.branch).limit(500)
+    return list(db.session.scalars(stmt))
+
+
+# --- the client's tier and profile on a date ----------------------------------------------------------
+
+def end_of_business_day(day: date) -> datetime:
+    """The UTC moment the business day `day` (Asia/Shanghai) ends."""
+    return datetime.combine(day + timedelta(days=1), time(0), BUSINESS_TZ).astimezone(UTC)
+
+
+class AsOf:
+    """Column expressions for each client's tier, assets and profile on `day`, and the joins they need."""
+
+    def __init__(self, day: date, today: date):
+        self.day, self.today = day, day == today
+        self._joins: list = []
+        if self.today:  # the copies on the client row: indexed, no join
+            self.asset_tier = Client.asset_tier
+            self.raw_assets = Client.total_assets
+            self.risk_class = Client.risk_class
+            self.grade = Client.risk_grade
+            self.lowest = Client.lowest_category
+            self.valid_until = Client.profile_valid_until
+            self.professional = Client.investor_category == "professional"
+        else:
+            self._history_columns(day)
+            cutoff = end_of_business_day(day)
+            self.professional = exists().where(
+                ProfessionalApplication.client_id == Client.id, ProfessionalApplication.status == "approved",
+                ProfessionalApplication.decided_at < cutoff)
+        self.tier = func.coalesce(self.asset_tier, 4)
+        self.assets = func.coalesce(self.raw_assets, ZERO)
+        self.class_at = case((self.valid_until >= day, self.risk_class), else_=None)
+        self.status = case((self.valid_until.is_(None), "none"), (self.valid_until < day, "expired"),
+                           (self.valid_until <= day + timedelta(days=EXPIRING_DAYS), "expiring"), else_="valid")
+        # The same as a small integer (index into STATUS_CODES): cheaper to group a million rows by.
+        self.status_code = case((self.valid_until.is_(None), 0), (self.valid_until < day, 1),
+                                (self.valid_until <= day + timedelta(days=EXPIRING_DAYS), 2), else_=3)
+
+    def _history_columns(self, day: date) -> None:
+        tier_where = (ClientTier.client_id == Client.id, ClientTier.stat_date <= day)
+        profile_where = (RiskProfile.client_id == Client.id, RiskProfile.effective_on <= day)
+        profile_order = (RiskProfile.effective_on.desc(), RiskProfile.id.desc())
+        if db.engine.dialect.name == "postgresql":
+            # One index-only probe per client into each history (ix_client_tiers_as_of, ix_risk_profiles_as_of).
+            tier = (select(ClientTier.tier, ClientTier.total_assets).where(*tier_where)
+                    .order_by(ClientTier.stat_date.desc()).limit(1).lateral("tier_at"))
+            profile = (select(RiskProfile.risk_class, RiskProfile.grade, RiskProfile.lowest_category,
+                              RiskProfile.valid_until).where(*profile_where)
+                       .order_by(*profile_order).limit(1).lateral("profile_at"))
+            self._joins = [(tier, true()), (profile, true())]
+            tier_c, profile_c = tier.c, profile.c
+        else:  # SQLite has no LATERAL: join the row a correlated subquery picks
+            tier_at, profile_at = aliased(ClientTier, name="tier_at"), aliased(RiskProfile, name="profile_at")
+            tier_id = (select(ClientTier.id).where(*tier_where).order_by(ClientTier.stat_date.desc()).limit(1)
+                       .correlate(Client).scalar_subquery())
+            profile_id = (select(RiskProfile.id).where(*profile_where).order_by(*profile_order).limit(1)
+                          .correlate(Client).scalar_subquery())
+            self._joins = [(tier_at, tier_at.id == tier_id), (profile_at, profile_at.id == profile_id)]
+            tier_c, profile_c = tier_at, profile_at
+        self.asset_tier, self.raw_assets = tier_c.tier, tier_c.total_assets
+        self.risk_class, self.grade = profile_c.risk_class, profile_c.grade
+        self.lowest, self.valid_until = profile_c.lowest_category, profile_c.valid_until
+
+    def select_from(self, stmt: Select) -> Select:
+        """`stmt` over clients with the joins the columns need."""
+        stmt = stmt.select_from(Client)
+        for target, on in self._joins:
+            stmt = stmt.outerjoin(target, on)
+        return stmt
+
+    def tier_is(self, tier: int):
+        """WHERE the client's tier on the day is `tier` (index-friendly for today)."""
+        if tier == 4:
+            return or_(self.asset_tier == 4, self.asset_tier.is_(None))
+        return self.asset_tier == tier
+
+    def class_is(self, risk_class: str):
+        """WHERE the client's valid profile on the day is of `risk_class`, or (NO_PROFILE) there is none."""
+        if risk_class == NO_PROFILE:
+            return or_(self.valid_until.is_(None), self.valid_until < self.day)
+        return and_(self.risk_class == risk_class, self.valid_until >= self.day)
+
+    def status_is(self, status: str):
+        day = self.day
+        return {
+            "none": self.valid_until.is_(None),
+            "expired": self.valid_until < day,
+            "expiring": self.valid_until.between(day, day + timedelta(days=EXPIRING_DAYS)),
+            "valid": self.valid_until > day + timedelta(days=EXPIRING_DAYS),
+        }[status]
+
+    def allowed_level(self):
+        """The highest product risk level the profile on the day allows; 0 without a valid profile."""
+        grade_number = cast(func.substr(self.grade, 2, 1), Integer)
+        return case((or_(self.valid_until.is_(None), self.valid_until < self.day), 0),
+                    (self.lowest == true(), 1), (self.professional, 5), else_=grade_number)
+
+
+# --- the grid -----------------------------------------------------------------------------------------
+
+@dataclass
+class Cell:
+    clients: int = 0
+    assets: Decimal = ZERO
+
+    def add(self, clients: int, assets: Decimal) -> None:
+        self.clients += clients
+        self.assets += assets
+
+
+@dataclass
+class Matrix:
+    """4 tiers × 3 classes, the no-valid-profile column (split into expired and none), and the totals."""
+
+    as_of: date
+    cells: dict[tuple[int, str], Cell] = field(default_factory=lambda: {(t, c): Cell() for t in TIERS
+                                                                       for c in RISK_CLASSES})
+    expired: dict[int, Cell] = field(default_factory=lambda: {t: Cell() for t in TIERS})
+    never: dict[int, Cell] = field(default_factory=lambda: {t: Cell() for t in TIERS})
+    expiring: Cell = field(default_factory=Cell)
+
+    def cell(self, tier: int, risk_class: str) -> Cell:
+        if risk_class == NO_PROFILE:
+            return self.no_profile(tier)
+        return self.cells[(tier, risk_class)]
+
+    def no_profile(self, tier: int | None = None) -> Cell:
+        total = Cell()
+        for t in ([tier] if tier else TIERS):
+            total.add(self.expired[t].clients + self.never[t].clients, self.expired[t].assets + self.never[t].assets)
+        return total
+
+    def _sum(self, cells) -> Cell:
+        total = Cell()
+        for cell in cells:
+            total.add(cell.clients, cell.assets)
+        return total
+
+    def row(self, tier: int) -> Cell:
+        """Tier total, the no-profile column included."""
+        return self._sum([*(self.cells[(tier, c)] for c in RISK_CLASSES), self.no_profile(tier)])
+
+    def column(self, risk_class: str) -> Cell:
+        if risk_class == NO_PROFILE:
+            return self.no_profile()
+        return self._sum(self.cells[(t, risk_class)] for t in TIERS)
+
+    def expired_total(self) -> Cell:
+        return self._sum(self.expired.values())
+
+    def never_total(self) -> Cell:
+        return self._sum(self.never.values())
+
+    @property
+    def total(self) -> Cell:
+        return self._sum(self.row(t) for t in TIERS)
+
+
+def grid_query(user, scope: Scope, as_of: AsOf) -> Select:
+    """One GROUP BY over the scoped clients: (tier, class if valid, profile status) → count, sum of assets."""
+    inner = select(as_of.tier.label("tier"), as_of.class_at.label("risk_class"),
+                   as_of.status_code.label("status"), as_of.raw_assets.label("assets"))
+    inner = apply_scope(as_of.select_from(inner), user, scope).subquery("scoped")
+    return (select(inner.c.tier, inner.c.risk_class, inner.c.status, func.count().label("clients"),
+                   func.sum(inner.c.assets).label("assets"))
+            .group_by(inner.c.tier, inner.c.risk_class, inner.c.status))
+
+
+def matrix(user, scope: Scope, day: date, today: date) -> Matrix:
+    """The grid for the caller's scope and filters on `day`, in one query."""
+    as_of = AsOf(day, today)
+    result = Matrix(day)
+    for tier, risk_class, status_code, clients, assets in db.session.execute(grid_query(user, scope, as_of)):
+        assets = Decimal(assets or 0).quantize(Decimal("0.01"))  # no tier row: no assets
+        status = STATUS_CODES[status_code]
+        if status == "none":
+            result.never[tier].add(clients, assets)
+        elif status == "expired":
+            result.expired[tier].add(clients, assets)
+        else:
+            result.cells[(tier, risk_class)].add(clients, assets)
+            if status == "expiring":
+                result.expiring.add(clients, assets)
+    return result
+
+
+# --- lists --------------------------------------------------------------------------------------------
+
+def _list_columns(as_of: AsOf) -> tuple:
+    return (Client.client_no, Client.name, Client.id_number, Client.branch, as_of.tier.label("tier"),
+            as_of.assets.label("assets"), as_of.risk_class.label("risk_class"), as_of.grade.label("grade"),
+            as_of.lowest.label("lowest_category"), as_of.valid_until.label("valid_until"),
+            as_of.status.label("status"), Manager.employee_no.label("manager_no"), Manager.name.label("manager_name"))
+
+
+def client_list(user, scope: Scope, as_of: AsOf, tier: int | None = None, risk_class: str | None = None,
+                status: str | None = None) -> Select:
+    """Scoped clients of one cell, row, column or profile status on the day, by client number."""
+    stmt = as_of.select_from(select(*_list_columns(as_of)))
+    stmt = stmt.outerjoin(Manager, Manager.id == Client.manager_id)
+    if tier is not None:
+        stmt = stmt.where(as_of.tier_is(tier))
+    if risk_class is not None:
+        stmt = stmt.where(as_of.class_is(risk_class))
+    if status is not None:
+        stmt = stmt.where(as_of.status_is(status))
+    return apply_scope(stmt, user, scope).order_by(Client.client_no)
+
+
+def mismatch_list(user, scope: Scope, as_of: AsOf) -> Select:
+    """Scoped clients whose subscriptions up to the day do not fit their profile on the day (see module doc)."""
+    record, confirmation = SuitabilityRecord, SuitabilityConfirmation
+    unconfirmed = and_(record.outcome == "warning", confirmation.id.is_(None))
+    subscriptions = (
+        select(record.client_id.label("client_id"), func.max(record.product_risk_level).label("max_level"),
+               func.count(case((unconfirmed, literal(1)))).label("unconfirmed"))
+        .outerjoin(confirmation, and_(confirmation.record_id == record.id,
+                                      confirmation.confirmed_at < end_of_business_day(as_of.day)))
+        .where(record.action == "subscription", record.outcome.in_(SUBSCRIBED_OUTCOMES),
+               record.business_date <= as_of.day)
+    )
+    if user.role not in ("admin", "compliance") or scope != Scope():
+        # Aggregate only the scoped clients' records (ix_suitability_records_client_recorded).
+        subscriptions = subscriptions.where(record.client_id.in_(apply_scope(select(Client.id), user, scope)))
+    subscriptions = subscriptions.group_by(record.client_id).subquery("subscribed")
+    allowed = as_of.allowed_level()
+    stmt = as_of.select_from(select(*_list_columns(as_of), subscriptions.c.max_level, subscriptions.c.unconfirmed,
+                                    allowed.label("allowed_level")))
+    stmt = (stmt.join(subscriptions, subscriptions.c.client_id == Client.id)
+            .outerjoin(Manager, Manager.id == Client.manager_id)
+            .where(or_(and_(allowed > 0, subscriptions.c.max_level > allowed), subscriptions.c.unconfirmed > 0)))
+    return apply_scope(stmt, user, scope).order_by(Client.client_no)
+
+
+def in_chunks(stmt: Select, size: int = 5000, limit: int | None = None) -> Iterator:
+    """All rows of a list ordered by client_no, fetched `size` at a time by key (bounded memory, no cursor)."""
+    last, sent = None, 0
+    while True:
+        chunk_stmt = stmt if last is None else stmt.where(Client.client_no > last)
+        take = size if limit is None else min(size, limit - sent)
+        if take <= 0:
+            return
+        rows = db.session.execute(chunk_stmt.limit(take)).all()
+        yield from rows
+        sent += len(rows)
+        if len(rows) < take:
+            return
+        last = rows[-1].client_no
+
+
+def count(stmt: Select) -> int:
+    return db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
