@@ -54,6 +54,7 @@ from models import (
 )
 from portal.access import can_see_manager, deny, scope_clients, supervised_team_ids
 from portal.operations.risk import BUSINESS_TZ, EXPIRING_DAYS
+from portal.replica import report_connection
 from portal.rules.questionnaire import RISK_CLASSES
 
 TIERS = (1, 2, 3, 4)
@@ -339,7 +340,7 @@ def matrix(user, scope: Scope, day: date, today: date) -> Matrix:
     """The grid for the caller's scope and filters on `day`, in one query."""
     as_of = AsOf(day, today)
     result = Matrix(day)
-    for tier, risk_class, status_code, clients, assets in db.session.execute(grid_query(user, scope, as_of)):
+    for tier, risk_class, status_code, clients, assets in report_connection().execute(grid_query(user, scope, as_of)):
         assets = Decimal(assets or 0).quantize(Decimal("0.01"))  # no tier row: no assets
         status = STATUS_CODES[status_code]
         if status == "none":
@@ -409,7 +410,7 @@ def in_chunks(stmt: Select, size: int = 5000, limit: int | None = None) -> Itera
         take = size if limit is None else min(size, limit - sent)
         if take <= 0:
             return
-        rows = db.session.execute(chunk_stmt.limit(take)).all()
+        rows = report_connection().execute(chunk_stmt.limit(take)).all()
         yield from rows
         sent += len(rows)
         if len(rows) < take:
@@ -418,4 +419,4 @@ def in_chunks(stmt: Select, size: int = 5000, limit: int | None = None) -> Itera
 
 
 def count(stmt: Select) -> int:
-    return db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+    return report_connection().scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
