@@ -49,7 +49,7 @@ class Page:
         return self.page + 1 if self.has_next else None
 
 
-def paginate(stmt: Select, page: int, per_page: int, rows: bool = False) -> Page:
+def paginate(stmt: Select, page: int, per_page: int, rows: bool = False, total: int | None = None) -> Page:
     """A page of `stmt` and the total count, in two indexed queries.
 
     Items are ORM entities, or with `rows=True` plain named rows run on the Core path (no ORM
@@ -57,7 +57,8 @@ def paginate(stmt: Select, page: int, per_page: int, rows: bool = False) -> Page
     it makes the database read the whole filtered set instead of an index-only count plus a LIMIT.
     """
     execute = db.session.connection().execute if rows else db.session.execute
-    total = execute(select(func.count()).select_from(stmt.order_by(None).subquery())).scalar() or 0
+    if total is None:  # a caller that already knows the count (e.g. from a GROUP BY it ran) passes it
+        total = execute(select(func.count()).select_from(stmt.order_by(None).subquery())).scalar() or 0
     if total == 0 or (page - 1) * per_page >= total:
         return Page([], page, per_page, total)
     result = execute(stmt.limit(per_page).offset((page - 1) * per_page))

@@ -1,9 +1,11 @@
 """Queries over client books, shared by the pages and the JSON API."""
 from __future__ import annotations
 
-from sqlalchemy import Select, or_, select
+from datetime import date
 
-from models import Client, Manager
+from sqlalchemy import Select, and_, or_, select
+
+from models import Client, Manager, PackageCell, ServicePackage
 from portal.operations.risk import PROFILE_STATUSES, status_filter
 
 SORTS = {
@@ -22,7 +24,8 @@ SORTS = {
 # What a row of the client book shows; plain rows, not ORM objects: a book page is read-only.
 BOOK_COLUMNS = (Client.client_no, Client.name, Client.id_number, Client.branch, Client.opened_on,
                 Client.risk_grade, Client.risk_class, Client.lowest_category, Client.profile_valid_until,
-                Client.investor_category, Client.followup_grade, Client.followup_due, Client.credit_class)
+                Client.investor_category, Client.followup_grade, Client.followup_due, Client.credit_class,
+                Client.asset_tier)
 
 
 def book_query(manager_id: int | None = None, q: str | None = None, sort: str = "name",
@@ -46,6 +49,19 @@ def book_query(manager_id: int | None = None, q: str | None = None, sort: str = 
     column = SORTS.get(sort, Client.name)
     order = column.desc() if descending else column.asc()
     return stmt.order_by(order, Client.client_no.desc() if descending else Client.client_no.asc())
+
+
+def with_service_package(stmt: Select, today: date) -> Select:
+    """Add the service package's names (`package_zh`, `package_en`) of each row's cell, in the same query.
+
+    A client has a package when their profile is still valid and they have a tier; the twelve-row
+    cell table joins on the indexed copies on the client row, so the page needs no extra round trip.
+    """
+    return (stmt.add_columns(ServicePackage.name_zh.label("package_zh"), ServicePackage.name_en.label("package_en"))
+            .outerjoin(PackageCell, and_(PackageCell.tier == Client.asset_tier,
+                                         PackageCell.risk_class == Client.risk_class,
+                                         Client.profile_valid_until >= today))
+            .outerjoin(ServicePackage, ServicePackage.code == PackageCell.package_code))
 
 
 def managers_query(team_id: int | None = None) -> Select:

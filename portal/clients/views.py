@@ -7,9 +7,11 @@ from sqlalchemy import select
 
 from models import Client, ClientAssignment, Manager, Team, db
 from portal.access import allow, client_or_404, manager_or_404, scope_clients
-from portal.clients.queries import BOOK_COLUMNS, SORTS, book_query
+from portal.clients.queries import BOOK_COLUMNS, SORTS, book_query, with_service_package
+from portal.compliance.views import small_grid
 from portal.formatting import N_, request_translations
 from portal.operations.risk import PROFILE_STATUSES, business_today, profile_status
+from portal.operations.tiering import tier_history
 from portal.pagination import page_arg, paginate
 from portal.reads import read_only
 
@@ -37,13 +39,18 @@ def _row_words() -> dict:
 def render_book(manager: Manager):
     page, sort, descending, q = _page_args()
     profile = request.args.get("profile") if request.args.get("profile") in PROFILE_STATUSES else None
+    today = business_today()
     stmt = scope_clients(book_query(manager.id, q, sort, descending, BOOK_COLUMNS, profile), current_user)
-    pagination = paginate(stmt, page, current_app.config["PER_PAGE"], rows=True)
+    grid = small_grid(manager)
+    # Unfiltered, the book's count is the grid's total (the same clients, scoped alike): no count query.
+    known_total = grid.grid.total.clients if not q and not profile else None
+    pagination = paginate(with_service_package(stmt, today), page, current_app.config["PER_PAGE"], rows=True,
+                          total=known_total)
     # One URL built, then reused per row: url_for per row is a measurable share of the page.
     detail_prefix = url_for("clients.client_detail", client_no="_")[:-1]
     return render_template("clients/book.html", manager=manager, pagination=pagination, q=q, sort=sort,
-                           descending=descending, detail_prefix=detail_prefix, profile=profile,
-                           today=business_today(), profile_status=profile_status, words=_row_words())
+                           small_matrix=grid, descending=descending, detail_prefix=detail_prefix, profile=profile,
+                           today=today, profile_status=profile_status, words=_row_words())
 
 
 @bp.route("/book")
@@ -71,7 +78,8 @@ def client_detail(client_no: str):
     ).all()
     can_reassign = current_user.role == "supervisor" and client.manager is not None
     return render_template("clients/detail.html", client=client, history=history, can_reassign=can_reassign,
-                           profile_state=profile_status(client.profile_valid_until))
+                           profile_state=profile_status(client.profile_valid_until),
+                           tier_history=tier_history(client.id))
 
 
 @bp.route("/me")
