@@ -39,7 +39,11 @@ serve: $(VENV)/.runtime translations
 test: $(VENV)/.dev translations
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-bench: $(VENV)/.dev translations
+$(VENV)/.bench: requirements-bench.txt $(VENV)/.dev
+	$(BIN)/pip install --quiet -r requirements-bench.txt
+	touch $@
+
+bench: $(VENV)/.bench translations
 	$(BIN)/python -m bench
 
 extract-messages: $(VENV)/.runtime

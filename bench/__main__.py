@@ -7,7 +7,10 @@ import os
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import foundation, profiles, questionnaire
+from bench import cycles, foundation, imports, load, matrix, profiles, questionnaire
+
+# In this order: the read-only benchmarks first, then those that write (a cycle, a snapshot date, load).
+STAGES = ("profiles", "questionnaire", "matrix", "cycles", "imports", "load")
 
 
 def main() -> None:
@@ -15,7 +18,10 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=int(os.environ.get("BENCH_CLIENTS", 1_000_000)))
     parser.add_argument("--managers", type=int, default=int(os.environ.get("BENCH_MANAGERS", 10_000)))
     parser.add_argument("--seconds", type=float, default=float(os.environ.get("BENCH_SECONDS", 10)))
+    parser.add_argument("--only", default=os.environ.get("BENCH_ONLY", ""),
+                        help="comma-separated stages to run after seeding: " + ", ".join(STAGES))
     args = parser.parse_args()
+    chosen = [stage.strip() for stage in args.only.split(",") if stage.strip()] or list(STAGES)
     figures: dict[str, dict] = {}
 
     def report(key: str, value, label: str) -> None:
@@ -23,8 +29,17 @@ def main() -> None:
         print(f"{label:<70} {value}", flush=True)
 
     url = foundation.run(report, args.clients, args.managers, args.seconds)
-    profiles.run(report, url)
-    questionnaire.run(report, url, args.seconds)
+    runners = {
+        "profiles": lambda: profiles.run(report, url),
+        "questionnaire": lambda: questionnaire.run(report, url, args.seconds),
+        "matrix": lambda: matrix.run(report, url),
+        "cycles": lambda: cycles.run(report, url),
+        "imports": lambda: imports.run(report, url),
+        "load": lambda: load.run(report, url),
+    }
+    for stage in STAGES:
+        if stage in chosen:
+            runners[stage]()
     out = Path(__file__).parent / "results"
     out.mkdir(exist_ok=True)
     (out / "latest.json").write_text(json.dumps({"at": datetime.now(UTC).isoformat(), "args": vars(args),
