@@ -7,7 +7,7 @@ from datetime import date
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from models import LEVELS, STAFF_STATUSES, Manager, Team, db
+from models import LEVELS, STAFF_STATUSES, LevelChange, Manager, Team, db
 from portal.audit import record
 from portal.operations.errors import OperationError
 
@@ -88,6 +88,8 @@ def create_manager(employee_no: str, name: str, level: str, level_since: date, h
                       hire_date=hire_date, status=status, team=team)
     db.session.add(manager)
     db.session.flush()
+    # The level history starts with the level the record was created with.
+    db.session.add(LevelChange(manager_id=manager.id, kind="initial", to_level=level, effective_date=level_since))
     record("manager.create", "manager", employee_no, after=manager_snapshot(manager))
     return manager
 

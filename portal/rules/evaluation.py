@@ -253,10 +253,11 @@ LEVEL_DUTIES: dict[str, dict[str, dict[str, object]]] = {
         "en": {
             "title": "Junior Relationship Manager",
             "description": (
-                "A junior relationship manager is a newcomer who has just joined Bank of China and needs "
-                "systematic training and guidance to become familiar with the bank's businesses and the related "
-                "policies. A junior relationship manager mainly assists senior relationship managers in handling "
-                "clients' needs and solving problems, building up work experience and skills."
+                "A junior relationship manager is a newcomer who has just joined Bank of China, needs to receive "
+                "systematic training and guidance, and must become familiar with all of the bank's lines of "
+                "business and the related policies. A junior relationship manager is mainly responsible for "
+                "assisting senior relationship managers in handling clients' needs and solving problems, building "
+                "up work experience and skills."
             ),
             "characteristics": (
                 ("Must pass a series of examinations and interviews before taking up the post, and complete a "
