@@ -6,6 +6,7 @@ import logging
 from flask import Flask, g, has_request_context, request, session
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 from models import db
 from portal.config import BASE_DIR, Config
@@ -24,6 +25,7 @@ def create_app(config: dict | None = None) -> Flask:
     if app.config["PROXY_FIX_HOPS"]:
         hops = app.config["PROXY_FIX_HOPS"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+    app.url_map.converters["int"] = DatabaseInt  # before any route is registered
     register_hooks(app)  # first: authorisation is decided before CSRF and rate-limit checks run
     register_extensions(app)
     register_blueprints(app)
@@ -35,6 +37,18 @@ def create_app(config: dict | None = None) -> Flask:
     if not app.debug and not app.testing:
         logging.basicConfig(level=logging.INFO)
     return app
+
+
+class DatabaseInt(IntegerConverter):
+    """`<int:…>` in a URL matches only ids a database row can have (1 to 2^31 − 1); anything else is a 404.
+
+    A larger number would otherwise reach the database, which refuses to compare it (a 500).
+    """
+
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("min", 1)
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(url_map, *args, **kwargs)
 
 
 def select_locale() -> str:

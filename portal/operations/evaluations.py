@@ -546,7 +546,8 @@ def rate_manager(client: Client, cycle_id: Any, stars: Any, comment: Any, by_use
     comment = clean_text(comment, RATING_COMMENT_MAX, "comment", _("The comment"))
     if client.manager_id is None:
         raise OperationError(_("No manager is assigned to you, so there is no one to rate."), None, "no_manager")
-    cycle = db.session.get(EvaluationCycle, cycle_id) if isinstance(cycle_id, int) else None
+    known = isinstance(cycle_id, int) and not isinstance(cycle_id, bool) and 0 < cycle_id < 2**31
+    cycle = db.session.get(EvaluationCycle, cycle_id) if known else None
     covered = cycle is not None and cycle.state == "open" and db.session.scalar(
         select(Evaluation.id).where(Evaluation.cycle_id == cycle.id, Evaluation.manager_id == client.manager_id))
     if not covered:
