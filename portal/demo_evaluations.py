@@ -216,7 +216,7 @@ def _targets(cycle_ids: list[int], now: datetime) -> int:
                                               for level, figures in TARGETS.items()) + " END"
             for position, name in enumerate(("commission", "growth", "clients"))}
     return db.session.execute(text(
-        "INSERT INTO manager_targets (manager_id, period_start, period_end, net_commission, asset_growth, "
+        "INSERT INTO manager_targets (manager_id, period_start, period_end, net_commission, asset_growth, "  # nosec B608 - demo SQL built from constants in this module, values bound
         "new_clients, updated_at) "
         f"SELECT e.manager_id, c.start_date, c.end_date, {base['commission']} * {scale} / 100, "
         f"{base['growth']} / 1000 * {scale} / 100 * 1000, "
@@ -244,7 +244,7 @@ def _ratings(cycles: list[EvaluationCycle], open_cycle: EvaluationCycle | None, 
         rated_at.append(f"WHEN {int(cycle.id)} THEN :rated_{position}")
         params[f"rated_{position}"] = _noon(cycle.end_date - timedelta(days=12))
     count = db.session.execute(text(
-        "INSERT INTO service_ratings (client_id, manager_id, cycle_id, stars, rated_at) "
+        "INSERT INTO service_ratings (client_id, manager_id, cycle_id, stars, rated_at) "  # nosec B608 - demo SQL built from constants in this module, values bound
         f"SELECT c.id, c.manager_id, e.cycle_id, {stars}, CASE e.cycle_id {' '.join(rated_at)} END "
         "FROM clients c JOIN evaluations e ON e.manager_id = c.manager_id "
         f"  AND e.cycle_id = CASE c.id % :share {' '.join(cycle_of)} END "
@@ -252,7 +252,7 @@ def _ratings(cycles: list[EvaluationCycle], open_cycle: EvaluationCycle | None, 
     if open_cycle is not None and cycles:
         rated_on = max(open_cycle.start_date, min(today - timedelta(days=1), open_cycle.end_date))
         count += db.session.execute(text(
-            "INSERT INTO service_ratings (client_id, manager_id, cycle_id, stars, rated_at) "
+            "INSERT INTO service_ratings (client_id, manager_id, cycle_id, stars, rated_at) "  # nosec B608 - demo SQL built from constants in this module, values bound
             f"SELECT c.id, c.manager_id, :open_id, {stars}, :rated_at "
             "FROM evaluations e JOIN clients c ON c.manager_id = e.manager_id "
             "WHERE e.cycle_id = :last_id AND (c.id + :open_id) % :share = 0 "
@@ -275,7 +275,7 @@ def _level_history(cycles: list[EvaluationCycle], rule_set_id: int, admin_id: in
     rows = db.session.execute(select(m.c.id, m.c.level, m.c.level_since)  # typed dates, on SQLite too
                               .where(text(f"{fresh} AND {promoted}")), params).all()
     count = db.session.execute(text(
-        "INSERT INTO level_changes (manager_id, kind, from_level, to_level, effective_date, created_at) "
+        "INSERT INTO level_changes (manager_id, kind, from_level, to_level, effective_date, created_at) "  # nosec B608 - demo SQL built from constants in this module, values bound
         f"SELECT m.id, 'initial', NULL, CASE WHEN {promoted} THEN {previous} ELSE m.level END, "
         f"CASE WHEN {promoted} THEN m.hire_date ELSE m.level_since END, :now FROM managers m WHERE {fresh}"),
         params).rowcount
