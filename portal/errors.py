@@ -1,6 +1,8 @@
 """Error pages and JSON errors: the user's language, never a stack trace."""
 from __future__ import annotations
 
+from contextlib import suppress
+
 from flask import g, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
@@ -41,6 +43,21 @@ def _answer(status: int, message: str | None = None, code: str | None = None):
 
 
 def register_errorhandlers(app):
+    @app.teardown_appcontext
+    def release_session(_exc=None):
+        """End the request's session before Flask-SQLAlchemy's own teardown does (teardowns run last-in first).
+
+        When the connection is lost after the view finished (the database restarting), the closing ROLLBACK
+        fails: the answer is already made, and the server-side transaction is gone with the connection, so the
+        failure is logged and the dead connection dropped rather than raised (a 500 from the server).
+        """
+        try:
+            db.session.remove()
+        except DBAPIError as error:
+            app.logger.warning("database connection lost at the end of a request: %s", error)
+            with suppress(DBAPIError):
+                db.session.remove()
+
     @app.errorhandler(CSRFError)
     def csrf_error(error):
         message = _("The form has expired or was not sent from this site. Please reload the page and try again.")

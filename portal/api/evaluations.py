@@ -142,8 +142,9 @@ def create_cycle():
     except OperationError as error:
         db.session.rollback()
         raise ApiInputError(error.message, error.field, error.code) from None
+    answer = cycle_json(cycle)  # built before the commit (see portal/api/followups.py)
     db.session.commit()
-    return json_response(cycle_json(cycle), 201)
+    return json_response(answer, 201)
 
 
 @bp.get("/cycles/<int:cycle_id>")
@@ -175,8 +176,9 @@ def open_cycle(cycle_id: int):
     except OperationError as error:
         db.session.rollback()
         return _state_error(error)
+    answer = {**cycle_json(cycle), "evaluations": created}
     db.session.commit()
-    return {**cycle_json(cycle), "evaluations": created}
+    return answer
 
 
 @bp.post("/cycles/<int:cycle_id>/close")
@@ -194,8 +196,9 @@ def close_cycle(cycle_id: int):
     except OperationError as error:
         db.session.rollback()
         return _state_error(error)
+    answer = {**cycle_json(cycle), "recommendations": recommendations}
     db.session.commit()
-    return {**cycle_json(cycle), "recommendations": recommendations}
+    return answer
 
 
 @bp.get("/cycles/<int:cycle_id>/evaluations/<employee_no>")
@@ -238,8 +241,9 @@ def put_evaluation(cycle_id: int, employee_no: str):
         if error.code in STATE_CODES:
             return _state_error(error)
         raise ApiInputError(error.message, error.field, error.code) from None
+    answer = evaluation_json(evaluation, cycle, derived=True)
     db.session.commit()
-    return evaluation_json(evaluation, cycle, derived=True)
+    return answer
 
 
 @bp.get("/cycles/<int:cycle_id>/results")

@@ -46,5 +46,8 @@ def log_follow_up(client_no: str):
     except OperationError as error:
         db.session.rollback()
         raise ApiInputError(error.message, error.field, error.code) from None
+    # The answer is built before the commit: once committed, re-reading the expired objects could fail
+    # on a lost connection and tell the caller to retry a write that is already stored.
+    answer = {"client_no": client.client_no, **followup_json(entry)}
     db.session.commit()
-    return json_response({"client_no": client.client_no, **followup_json(entry)}, 201)
+    return json_response(answer, 201)
