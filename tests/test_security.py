@@ -119,3 +119,21 @@ def test_healthz_reports_an_unreachable_database(tmp_path):
     response = app.test_client().get("/healthz")
     assert response.status_code == 503
     assert response.get_json() == {"status": "degraded", "database": "unavailable"}
+
+
+@pytest.mark.parametrize("login", [None, "client_a", "rm_a", "sup_a", "compliance", "admin"])
+def test_every_route_answers_with_the_security_headers_for_every_role(app, client, auth, world, token_for, login):
+    """Every route and method in the url_map, as each role: whatever the status, the headers are there."""
+    from tests.test_access import _routes
+
+    headers = {}
+    if login:
+        auth.login(login)
+        headers = {"Authorization": f"Bearer {token_for(login)}"}
+    seen = 0
+    for _endpoint, method, path in _routes(app):
+        response = client.open(path, method=method, headers=headers if path.startswith("/api/") else {})
+        assert response.status_code != 500, (login, method, path)
+        assert_secure(response)
+        seen += 1
+    assert seen > 100
