@@ -159,6 +159,8 @@ class ManagerTarget(db.Model):
     __table_args__ = (
         CheckConstraint("period_end >= period_start", name="period"),
         Index("uq_manager_targets_manager_period", "manager_id", "period_start", "period_end", unique=True),
+        # The targets page lists, and an import replaces, one period across managers.
+        Index("ix_manager_targets_period", "period_start", "period_end"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -108,6 +108,9 @@ class RiskProfile(db.Model):
     __tablename__ = "risk_profiles"
     __table_args__ = (
         Index("ix_risk_profiles_client_effective", "client_id", "effective_on", "id"),
+        # The matrix as of a past date: one index-only probe per client for its profile (migration 0004).
+        Index("ix_risk_profiles_as_of", "client_id", "effective_on", "id", "risk_class", "valid_until", "grade",
+              "lowest_category"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -13,6 +13,7 @@ from sqlalchemy import JSON, Boolean, CheckConstraint, Date, ForeignKey, Index, 
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models import db, utcnow
+from models.people import User
 from models.types import UTCDateTime
 
 ACTIONS = ("recommendation", "subscription")
@@ -58,6 +59,8 @@ class SuitabilityRecord(db.Model):
     client_age: Mapped[int] = mapped_column(SmallInteger)
     outcome: Mapped[str] = mapped_column(String(10))
     elderly_prompt: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The manager ticked "I have given the extra-care explanation" before saving (elderly prompt only).
+    extra_care_given: Mapped[bool] = mapped_column(Boolean, default=False)
     reasons: Mapped[Any] = mapped_column(JSON)
     note: Mapped[str | None] = mapped_column(String(500))
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -65,6 +68,7 @@ class SuitabilityRecord(db.Model):
     business_date: Mapped[date] = mapped_column(Date)
 
     product: Mapped[Product] = relationship()
+    recorded_by: Mapped[User | None] = relationship()
     confirmation: Mapped[SuitabilityConfirmation | None] = relationship(back_populates="record", uselist=False)
 
 
@@ -82,3 +86,4 @@ class SuitabilityConfirmation(db.Model):
     confirmed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     record: Mapped[SuitabilityRecord] = relationship(back_populates="confirmation")
+    confirmed_by: Mapped[User | None] = relationship()

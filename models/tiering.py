@@ -3,6 +3,10 @@
 A client's tier at a statistics date is a row of `client_tiers`; the tier on any past date is the latest
 row on or before it. `clients.asset_tier` / `total_assets` / `contribution_12m` / `tier_date` copy the
 newest row so that books and counts filter on indexed columns.
+
+The three fact tables (snapshots, revenue, tiers) carry no foreign keys: they are written a million rows
+at a time by set-based imports whose client ids come from a join with `clients` in the same
+transaction (and clients are never deleted); a per-row foreign-key trigger costs ten times the insert.
 """
 from __future__ import annotations
 
@@ -31,7 +35,7 @@ class AssetSnapshot(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"))
+    client_id: Mapped[int] = mapped_column()  # clients.id (no foreign key: see the module docstring)
     stat_date: Mapped[date] = mapped_column(Date)
     cash: Mapped[Decimal] = mapped_column(MONEY)
     a_shares: Mapped[Decimal] = mapped_column(MONEY)
@@ -54,7 +58,7 @@ class RevenueRecord(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"))
+    client_id: Mapped[int] = mapped_column()  # clients.id (no foreign key: see the module docstring)
     month: Mapped[date] = mapped_column(Date)
     net_commission: Mapped[Decimal] = mapped_column(MONEY)
     other_income: Mapped[Decimal] = mapped_column(MONEY)
@@ -85,15 +89,17 @@ class ClientTier(db.Model):
         CheckConstraint("tier BETWEEN 1 AND 4", name="tier"),
         Index("uq_client_tiers_client_date", "client_id", "stat_date", unique=True),
         Index("ix_client_tiers_stat_date_tier", "stat_date", "tier"),
+        # The matrix as of a past date: one index-only probe per client for its tier row.
+        Index("ix_client_tiers_as_of", "client_id", "stat_date", "tier", "total_assets"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"))
+    client_id: Mapped[int] = mapped_column()  # clients.id (no foreign key: see the module docstring)
     stat_date: Mapped[date] = mapped_column(Date)
     tier: Mapped[int] = mapped_column(SmallInteger)
     total_assets: Mapped[Decimal] = mapped_column(MONEY)
     contribution_12m: Mapped[Decimal] = mapped_column(MONEY)
-    threshold_set_id: Mapped[int | None] = mapped_column(ForeignKey("tier_threshold_sets.id"))
+    threshold_set_id: Mapped[int | None] = mapped_column()  # tier_threshold_sets.id, which are never deleted
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

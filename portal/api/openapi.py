@@ -65,7 +65,18 @@ SPEC = {
                                       "profile_status": {"type": "string",
                                                          "enum": ["valid", "expiring", "expired", "none"]},
                                       "profile_valid_until": {"type": "string", "format": "date", "nullable": True},
-                                      "investor_category": {"type": "string", "enum": ["ordinary", "professional"]}}},
+                                      "investor_category": {"type": "string", "enum": ["ordinary", "professional"]},
+                                      "asset_tier": {"type": "integer", "minimum": 1, "maximum": 4, "nullable": True,
+                                                     "description": "null before the first asset snapshot"},
+                                      "total_assets": {"type": "string", "format": "decimal", "nullable": True,
+                                                       "example": "1234567.89"},
+                                      "contribution_12m": {"type": "string", "format": "decimal", "nullable": True,
+                                                           "example": "12345.60"},
+                                      "service_package": {"type": "string", "nullable": True,
+                                                          "enum": ["premier", "advantage", "essential", None],
+                                                          "description": "the package of the client's tier x "
+                                                                         "risk-class cell; null without a valid "
+                                                                         "profile or an asset tier"}}},
             "Questionnaire": {"type": "object", "required": ["version", "questions"], "properties": {
                 "version": {"type": "string"}, "validity_months": {"type": "integer"},
                 "groups": {"type": "array", "items": {"type": "string"}},

@@ -1,6 +1,8 @@
 """/me, /managers, /clients: who is who, scoped to the caller."""
 from __future__ import annotations
 
+from decimal import Decimal
+
 from flask import abort, request
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -28,6 +30,11 @@ def manager_json(manager: Manager) -> dict:
     }
 
 
+def _money(amount) -> str | None:
+    """An amount as an exact decimal string with two places ("1234.50"), or None."""
+    return None if amount is None else str(Decimal(amount).quantize(Decimal("0.01")))
+
+
 def client_json(client: Client, full: bool = False) -> dict:
     """A client as the API shows it: the ID number masked unless the caller is the client."""
     body = {
@@ -38,6 +45,7 @@ def client_json(client: Client, full: bool = False) -> dict:
         "id_number_masked": client.masked_id,
     }
     if full:
+        from portal.operations.packages import package_for_client
         from portal.operations.risk import profile_status
 
         body.update(
@@ -51,6 +59,10 @@ def client_json(client: Client, full: bool = False) -> dict:
             profile_status=profile_status(client.profile_valid_until),
             profile_valid_until=client.profile_valid_until.isoformat() if client.profile_valid_until else None,
             investor_category=client.investor_category,
+            asset_tier=client.asset_tier,
+            total_assets=_money(client.total_assets),
+            contribution_12m=_money(client.contribution_12m),
+            service_package=package_for_client(client).code,
         )
         if current_user.role == "client":
             body["id_number"] = client.id_number

@@ -1,8 +1,111 @@
-"""Flask commands of this feature."""
+"""Flask commands of this feature: import-assets, import-revenue, retier."""
 from __future__ import annotations
 
+import sys
+from datetime import date
+
+import click
 from flask import Flask
+
+from models import db
+
+PRINT_LIMIT = 200
+
+
+class _Bar:
+    """An import's progress as a click progress bar on standard error, and its phases as lines."""
+
+    def __init__(self):
+        self.bar = None
+
+    def start(self, total: int | None, label: str) -> None:
+        if not total:  # a workbook that does not state its size: no bar, just the phase
+            click.echo(f"reading ({label})", err=True)
+            return
+        self.bar = click.progressbar(length=total, label=f"reading ({label})", file=sys.stderr)
+        self.bar.__enter__()
+
+    def advance(self, amount: int) -> None:
+        if self.bar is not None:
+            self.bar.update(amount)
+
+    def finish(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+            self.bar = None
+
+    def phase(self, label: str) -> None:
+        self.finish()
+        click.echo(label, err=True)
+
+
+def _run_import(kind_name: str, path: str) -> None:
+    from portal.operations.assets import KINDS, ImportRejected, import_file
+
+    bar = _Bar()
+    try:
+        result = import_file(KINDS[kind_name], path, source="cli", progress=bar, limit=PRINT_LIMIT)
+    except ImportRejected as rejected:
+        bar.finish()
+        db.session.rollback()
+        for problem in rejected.problems:
+            where = f"line {problem.line}" if problem.line is not None else "file"
+            column = f" {problem.field}" if problem.field else ""
+            client = f" [{problem.client_no}]" if problem.client_no else ""
+            click.echo(f"{where}{client}{column}: {problem.message}", err=True)
+        if rejected.total > len(rejected.problems):
+            click.echo(f"... and {rejected.total - len(rejected.problems)} more problems.", err=True)
+        click.echo(rejected.message, err=True)
+        if not rejected.problems:
+            click.echo("Nothing was imported.", err=True)
+        raise SystemExit(1) from None
+    except BaseException:
+        bar.finish()
+        db.session.rollback()
+        raise
+    db.session.commit()
+    summary = result.as_dict()
+    periods = summary.get("dates") or summary.get("months")
+    click.echo(f"Imported {result.rows} rows for {result.clients} clients ({', '.join(periods)}); "
+               f"{result.replaced} earlier rows replaced; {result.retiered} client tiers recomputed"
+               + (f" at {', '.join(d.isoformat() for d in result.retier_dates)}." if result.retier_dates else "."))
 
 
 def register(app: Flask) -> None:
     """Add this feature's commands to `flask --app app`."""
+
+    @app.cli.command("import-assets")
+    @click.argument("path", type=click.Path(exists=True, dir_okay=False))
+    def import_assets(path: str):
+        """Import asset snapshots (CSV or XLSX; header client_no,date,cash,a_shares,b_shares,funds,warrants,bonds,
+        collective_products). Each date in the file replaces that date's snapshots; the clients are re-tiered."""
+        _run_import("assets", path)
+
+    @app.cli.command("import-revenue")
+    @click.argument("path", type=click.Path(exists=True, dir_okay=False))
+    def import_revenue(path: str):
+        """Import monthly revenue (CSV or XLSX; header client_no,month,net_commission,other_income). Each month in
+        the file replaces that month's records; clients are re-tiered at every date whose 12 months include it."""
+        _run_import("revenue", path)
+
+    @app.cli.command("retier")
+    @click.option("--date", "day", default=None, help="Statistics date YYYY-MM-DD (default: the latest one).")
+    def retier(day: str | None):
+        """Re-tier every client holding a snapshot at the date with the thresholds in force."""
+        from portal.operations.errors import OperationError
+        from portal.operations.tiering import retier_command
+
+        parsed = None
+        if day is not None:
+            try:
+                parsed = date.fromisoformat(day.strip())
+            except ValueError:
+                raise click.BadParameter("write the date as YYYY-MM-DD", param_hint="--date") from None
+        try:
+            result = retier_command(parsed)
+        except OperationError as error:
+            db.session.rollback()
+            raise click.ClickException(error.message) from None
+        db.session.commit()
+        click.echo(f"Re-tiered {result['retiered']} clients at {result['stat_date'].isoformat()} "
+                   f"with threshold version {result['threshold_version']}.")
