@@ -7,6 +7,7 @@ from sqlalchemy import func, select, text
 
 from models import AuditEntry, Client, Manager, Team, User, db
 from portal.access import allow, public, scope_clients, scope_managers, supervised_team_ids
+from portal.reads import read_only
 
 bp = Blueprint("home", __name__)
 
@@ -17,7 +18,11 @@ def index():
     role = current_user.role
     if role == "client":
         client = current_user.client
-        return render_template("home/client.html", client=client)
+        from forms.evaluations import RatingForm
+        from portal.operations.evaluations import rating_card
+
+        rating = rating_card(client) if client else None
+        return render_template("home/client.html", client=client, rating=rating, rating_form=RatingForm())
     if role == "rm":
         book_size = db.session.scalar(scope_clients(select(func.count(Client.id)), current_user))
         return render_template("home/rm.html", manager=current_user.manager, book_size=book_size)
@@ -38,6 +43,7 @@ def index():
 
 @bp.route("/healthz")
 @public
+@read_only
 def healthz():
     """Liveness and database reachability, for the load balancer and monitoring."""
     try:
