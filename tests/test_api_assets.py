@@ -177,3 +177,16 @@ def test_the_openapi_document_describes_both(client):
         responses = spec["paths"][path]["post"]["responses"]
         assert {"201", "400", "401", "403", "413"} <= set(responses)
     assert "AssetSnapshotRow" in spec["components"]["schemas"] and "ImportError" in spec["components"]["schemas"]
+
+
+@pytest.mark.parametrize("path", ["/api/v1/asset-snapshots", "/api/v1/revenue-records"])
+def test_a_nul_character_is_a_bad_row_not_a_server_error(client, world, token_for, day, path):
+    """PostgreSQL text cannot hold NUL: the row is refused and named, nothing is imported."""
+    if path.endswith("revenue-records"):
+        row = {"client_no": "CA\x000001", "month": day.strftime("%Y-%m"), "net_commission": "1", "other_income": "0"}
+    else:
+        row = _row("CA\x000001", day)
+    response = _post(client, token_for("admin"), path, [row])
+    assert response.status_code == 400, response.get_data(as_text=True)
+    assert response.get_json()["error"]["rows"][0]["index"] in (0, 1)
+    assert _nothing_imported()

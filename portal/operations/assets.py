@@ -180,6 +180,8 @@ def problem_message(kind: ImportKind, code: str, name: str | None, client_no: st
         return _("The line is not valid UTF-8 text.")
     if code == "unreadable":
         return _("The line could not be read as CSV.")
+    if code == "control_characters":
+        return _("The row contains control characters (such as NUL), which no field may hold.")
     if code == "unknown_field":
         return _("%(field)s is not a field of this import.", field=name)
     if code == "not_an_object":
@@ -267,7 +269,8 @@ class _Errors:
         if self.keep is not None and len(self.rows) >= self.keep:
             self.dropped += 1
             return
-        self.rows.append((line, client_no if client_no is None else str(client_no)[:100], field_name, code, detail))
+        shown = None if client_no is None else _without_nul(str(client_no)[:100])
+        self.rows.append((line, shown, field_name, code, detail))
 
     def flush(self) -> None:
         """Write the kept problems (never while a COPY into staging is open on the connection)."""
@@ -276,6 +279,10 @@ class _Errors:
                 for row in self.rows:
                     write(row)
             self.rows = []
+
+
+def _without_nul(text: str) -> str:
+    return text.replace("\x00", "\ufffd")
 
 
 def parse_amount(raw: object) -> tuple[Decimal | None, str | None]:
@@ -314,6 +321,11 @@ class _Stager:
         self.as_text = not _postgres()
 
     def add(self, line: int, values: list, client_no: str | None) -> None:
+        for position, value in enumerate(values):
+            # PostgreSQL text cannot hold NUL: such a value is a problem of its row, never a failed COPY.
+            if isinstance(value, str) and "\x00" in value:
+                values[position] = _without_nul(value)
+                self.errors.add(line, client_no, None, "control_characters")
         for position, name in self.amount_at:
             value, code = parse_amount(values[position])
             if code:
