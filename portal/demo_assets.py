@@ -1,6 +1,6 @@
 """Demo asset snapshots and monthly revenue, then the set-based re-tier (issue 4, demo data).
 
-Every demo client open at the last month-end gets a snapshot there, half of them also one at the
+Every demo client open at the last month-end gets a snapshot there, two in five also one at the
 quarter-end before it (so the as-of matrix moves between the two dates), and revenue for the active
 months among the twelve ending with the last month-end's month. Total assets are log-normal (median
 about 65,000 CNY, a long tail past 5,000,000); commission follows assets and trading activity, with a
@@ -9,7 +9,9 @@ roughly 0.5 % tier 1, 5 % tier 2, 35 % tier 3 and the rest tier 4.
 
 The rows are generated inside the database in a few INSERT … SELECT statements from per-client
 random draws (PostgreSQL's seeded random(); on SQLite a seeded Python generator), which is faster
-at a million clients than building five million rows in Python and copying them in.
+at a million clients than building millions of rows in Python and copying them in. `seed()` calls
+this before it rebuilds the clients' indexes, so the re-tier's UPDATE of every client maintains only
+the two unique indexes; on PostgreSQL this module's own tables are indexed once, after the load.
 """
 from __future__ import annotations
 
@@ -26,7 +28,7 @@ from portal.operations.tiering import retier_at
 
 # log(total assets): mean and spread of the normal behind the log-normal.
 ASSETS_MU, ASSETS_SIGMA = 11.1, 1.66
-PREVIOUS_SHARE = 0.5  # clients with a snapshot at the previous quarter-end too
+PREVIOUS_SHARE = 0.4  # clients with a snapshot at the previous quarter-end too
 TRADER_SHARE = 0.07
 MIN_COMMISSION = 5  # a broker's minimum commission per trade, CNY
 TABLES = ("asset_snapshots", "revenue_records", "client_tiers")
@@ -74,7 +76,8 @@ def seed_assets(seed: int, today: date) -> dict:
     first_month = add_months(last.replace(day=1), -11)
     now = utcnow()
     deferred = _drop_indexes_of_empty_tables() if postgres else []
-    if postgres:  # index builds (here and the clients' after this) sort in memory
+    if postgres:  # the draws, the aggregates and the index builds (here and the clients' after) stay in memory
+        db.session.execute(text("SET LOCAL work_mem = '256MB'"))
         db.session.execute(text("SET LOCAL maintenance_work_mem = '512MB'"))
     for table in ("demo_wealth", "demo_months"):
         db.session.execute(text(f"DROP TABLE IF EXISTS {'pg_temp' if postgres else 'temp'}.{table}"))
@@ -82,7 +85,7 @@ def seed_assets(seed: int, today: date) -> dict:
     wealth = f"exp({ASSETS_MU} + {ASSETS_SIGMA} * {normal.format(a='u1', b='u2')})"
     # Per-client draws, materialised once so that every expression below sees the same ones.
     db.session.execute(text(
-        f"CREATE TEMP TABLE demo_wealth AS WITH d AS MATERIALIZED (SELECT id AS client_id, opened_on, {rnd} AS u1,"
+        f"CREATE TEMP TABLE demo_wealth AS WITH d AS MATERIALIZED (SELECT id AS client_id, opened_on, {rnd} AS u1,"  # nosec B608 - demo SQL from constants in this module, values bound
         f" {rnd} AS u2, {rnd} AS u3, {rnd} AS u4, {rnd} AS u5, {rnd} AS u6, {rnd} AS w1, {rnd} AS w2, {rnd} AS w3,"
         f" {rnd} AS w4, {rnd} AS w5, {rnd} AS w6, {rnd} AS w7, {rnd} AS k1 FROM clients WHERE opened_on <= :last),"
         f" x AS MATERIALIZED (SELECT d.*, {least}({wealth}, 3000000000.0) AS assets,"
@@ -114,17 +117,20 @@ def seed_assets(seed: int, today: date) -> dict:
     binds = [bindparam("day", type_=Date()), bindparam("now", type_=UTCDateTime())]
 
     def snapshot_insert(amount: str, where: str) -> str:
-        shares = ", ".join(f"{_money(f'{amount} * {w} / {weight_sum}')} AS {p}" for p, w in zip(parts, weights))
-        return (f"INSERT INTO asset_snapshots (client_id, stat_date, {', '.join(parts)}, total_assets, imported_at)"
-                f" SELECT client_id, :day, {', '.join(parts)}, {' + '.join(parts)}, :now"
-                f" FROM (SELECT client_id, {shares} FROM demo_wealth WHERE {where}) s")
+        # Whole cents as integers, summed as integers; one exact decimal per column at the end.
+        cents = ", ".join(f"CASE WHEN {w} = 0 THEN 0 ELSE CAST(ROUND({amount} * {w} / {weight_sum} * 100) AS BIGINT)"
+                          f" END AS {p}" for p, w in zip(parts, weights))
+        return (f"INSERT INTO asset_snapshots (client_id, stat_date, {', '.join(parts)}, total_assets, imported_at)"  # nosec B608 - demo SQL from constants in this module, values bound
+                f" SELECT client_id, :day, {', '.join(f'{p} * 0.01' for p in parts)},"
+                f" ({' + '.join(parts)}) * 0.01, :now"
+                f" FROM (SELECT client_id, {cents} FROM demo_wealth WHERE {where}) s")
 
     db.session.execute(text(snapshot_insert("assets", "1 = 1")).bindparams(*binds), {"day": last, "now": now})
     db.session.execute(text(snapshot_insert("previous_assets", "in_previous AND opened_on <= :day"))
                        .bindparams(*binds), {"day": previous, "now": now})
     # Active months only: each month a client trades with a probability that grows with their assets.
     db.session.execute(text(
-        "INSERT INTO revenue_records (client_id, month, net_commission, other_income, imported_at)"
+        "INSERT INTO revenue_records (client_id, month, net_commission, other_income, imported_at)"  # nosec B608 - demo SQL from constants in this module, values bound
         f" SELECT w.client_id, m.month, {greatest}({MIN_COMMISSION},"
         f" {_money(f'w.assets * w.rate / 12 * (0.3 + 1.4 * {rnd})')}),"
         f" CASE WHEN {rnd} < 0.25 THEN {_money(f'w.assets * 0.0003 * {rnd}')} ELSE 0 END, :now"
@@ -150,7 +156,7 @@ def _drop_indexes_of_empty_tables() -> list[str]:
     """
     statements = []
     for table in TABLES:
-        if db.session.execute(text(f"SELECT EXISTS (SELECT 1 FROM {table})")).scalar():
+        if db.session.execute(text(f"SELECT EXISTS (SELECT 1 FROM {table})")).scalar():  # nosec B608 - demo SQL from constants in this module, values bound
             continue
         rows = db.session.execute(text(
             "SELECT i.indexname, i.indexdef FROM pg_indexes i JOIN pg_class c ON c.relname = i.indexname"

