@@ -4,9 +4,10 @@ from __future__ import annotations
 import html
 import re
 from datetime import date
+from decimal import Decimal
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from tests.conftest import csrf_token
 
@@ -101,16 +102,18 @@ def test_two_years_of_experience_counts_from_the_opening_date(app, world, opened
         assert checks["overall"] == "not_met"
 
 
-def test_assets_are_read_from_snapshots_once_the_table_exists(app, world):
-    from models import db
+def test_assets_are_read_from_the_newest_snapshot(app, world):
+    from models import AssetSnapshot, db
     from portal.operations.investor import professional_checks
 
     client_a = world["a"]["clients"][0]
-    db.session.execute(text("CREATE TABLE asset_snapshots (id INTEGER PRIMARY KEY, client_id INTEGER, "
-                            "statistics_date DATE, total_assets NUMERIC(18, 2))"))
-    db.session.execute(text("INSERT INTO asset_snapshots (id, client_id, statistics_date, total_assets) VALUES "
-                            "(1, :c, '2026-03-31', 4000000.00), (2, :c, '2026-04-30', 5000000.00)"),
-                       {"c": client_a.id})
+    zero = {part: Decimal("0") for part in ("cash", "a_shares", "b_shares", "warrants", "bonds", "collective_products")}
+    db.session.add_all([
+        AssetSnapshot(client_id=client_a.id, stat_date=date(2026, 3, 31), funds=Decimal("4000000.00"),
+                      total_assets=Decimal("4000000.00"), **zero),
+        AssetSnapshot(client_id=client_a.id, stat_date=date(2026, 4, 30), funds=Decimal("5000000.00"),
+                      total_assets=Decimal("5000000.00"), **zero),
+    ])
     db.session.commit()
     checks = professional_checks(client_a, today=date(2026, 6, 1))
     assert checks["assets"]["status"] == "met" and checks["assets"]["as_of"] == "2026-04-30"

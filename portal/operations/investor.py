@@ -8,13 +8,13 @@ guesses what it does not: compliance checks the client's evidence before decidin
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import MetaData, Table, inspect, select, update
+from sqlalchemy import select, update
 
-from models import Client, ProfessionalApplication, db, utcnow
+from models import AssetSnapshot, Client, ProfessionalApplication, db, utcnow
 from portal.audit import record
 from portal.operations.errors import OperationError
 from portal.operations.risk import add_months, business_today
@@ -25,29 +25,16 @@ EXPERIENCE_YEARS = 2
 REASON_MAX = 500
 MET, NOT_MET, NO_DATA = "met", "not_met", "no_data"
 
-# Names a later asset-snapshot table may use; until it exists (or if it looks different) assets are "no data".
-_SNAPSHOT_TOTAL_COLUMNS = ("total_assets", "total")
-_SNAPSHOT_DATE_COLUMNS = ("statistics_date", "as_of", "snapshot_date")
 
 
 def _latest_assets(client: Client) -> tuple[Decimal, date | None] | None:
-    """The client's newest total assets from `asset_snapshots`, or None when the portal holds none."""
-    if not inspect(db.engine).has_table("asset_snapshots"):
-        return None
-    table = Table("asset_snapshots", MetaData(), autoload_with=db.engine)
-    columns = table.c
-    total = next((columns[name] for name in _SNAPSHOT_TOTAL_COLUMNS if name in columns), None)
-    day = next((columns[name] for name in _SNAPSHOT_DATE_COLUMNS if name in columns), None)
-    if total is None or day is None or "client_id" not in columns:
-        return None
-    row = db.session.execute(select(total, day).where(columns["client_id"] == client.id)
-                             .order_by(day.desc()).limit(1)).first()
+    """The client's total assets at their newest statistics date (asset_snapshots), or None when none is held."""
+    row = db.session.execute(select(AssetSnapshot.total_assets, AssetSnapshot.stat_date)
+                             .where(AssetSnapshot.client_id == client.id)
+                             .order_by(AssetSnapshot.stat_date.desc()).limit(1)).first()
     if row is None or row[0] is None:
         return None
-    try:
-        return Decimal(str(row[0])), row[1]
-    except InvalidOperation:
-        return None
+    return Decimal(row[0]), row[1]
 
 
 def professional_checks(client: Client, today: date | None = None) -> dict[str, Any]:
