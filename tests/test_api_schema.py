@@ -21,21 +21,25 @@ def test_every_operation_for_every_role(app, world, token_for):
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) >= 20
-    failures = []
+    failures: list[str] = []
     for operation in operations:
-        @given(case=operation.as_strategy())
-        @settings(max_examples=EXAMPLES, deadline=None, database=None, suppress_health_check=list(HealthCheck))
-        def exercise(case):
-            for role, token in tokens.items():
-                response = case.call(headers={"Authorization": f"Bearer {token}"})
-                try:
-                    case.validate_response(response, checks=CHECKS)
-                except Exception as error:  # collect every operation's failure, then report them all
-                    failures.append(f"{operation.label} as {role}: {str(error).splitlines()[0][:300]}")
-                    raise
-
         try:
-            exercise()
-        except Exception:  # noqa: S112 (recorded above; go on with the next operation)
+            _exercise(operation, tokens, failures)()
+        except Exception:  # noqa: S112 (recorded in failures; go on with the next operation)
             continue
     assert failures == [], "\n".join(failures)
+
+
+def _exercise(operation, tokens: dict, failures: list):
+    """A hypothesis test sending this operation's generated cases with every role's token."""
+    @given(case=operation.as_strategy())
+    @settings(max_examples=EXAMPLES, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+    def exercise(case):
+        for role, token in tokens.items():
+            response = case.call(headers={"Authorization": f"Bearer {token}"})
+            try:
+                case.validate_response(response, checks=CHECKS)
+            except Exception as error:  # collect every operation's failure, then report them all
+                failures.append(f"{operation.label} as {role}: {str(error).splitlines()[0][:300]}")
+                raise
+    return exercise
