@@ -4,6 +4,7 @@ from __future__ import annotations
 import socket
 import struct
 import threading
+from contextlib import suppress
 
 
 def _reset(sock: socket.socket) -> None:
@@ -12,15 +13,12 @@ def _reset(sock: socket.socket) -> None:
     shutdown(SHUT_RD) first wakes a thread blocked in recv() on it (close() alone would not, and the
     connection would stay open until that recv returned) and sends nothing to the peer.
     """
-    try:
+    # The socket may already be closed by its peer: that is the state we want, not an error.
+    with suppress(OSError):
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         sock.shutdown(socket.SHUT_RD)
-    except OSError:
-        pass
-    try:
+    with suppress(OSError):
         sock.close()
-    except OSError:
-        pass
 
 
 class CuttableProxy:
@@ -104,7 +102,7 @@ class CuttableProxy:
                 if not data:
                     break
                 target.sendall(data)
-        except OSError:
+        except OSError:  # a cut or a peer's reset ends the pump; the finally block tidies up
             pass
         finally:
             with self._lock:
@@ -113,11 +111,7 @@ class CuttableProxy:
                 self._open.discard(target)
             if closing:
                 for sock in (source, target):
-                    try:
+                    with suppress(OSError):  # already closed by the other pump or the peer
                         sock.shutdown(socket.SHUT_RDWR)
-                    except OSError:
-                        pass
-                    try:
+                    with suppress(OSError):
                         sock.close()
-                    except OSError:
-                        pass
