@@ -28,7 +28,12 @@ def main() -> None:
         figures[key] = {"value": value, "label": label}
         print(f"{label:<70} {value}", flush=True)
 
-    url = foundation.run(report, args.clients, args.managers, args.seconds)
+    if os.environ.get("BENCH_REUSE"):
+        # Iterating on one stage: the database a previous run seeded is used as it is (no seed, no book load).
+        from bench.harness import database_url
+        url = database_url("portal_bench")
+    else:
+        url = foundation.run(report, args.clients, args.managers, args.seconds)
     runners = {
         "profiles": lambda: profiles.run(report, url),
         "questionnaire": lambda: questionnaire.run(report, url, args.seconds),

@@ -203,6 +203,9 @@ def test_the_manager_sees_the_package_in_the_book_and_on_the_client(client, auth
     rows = {no: next(row for row in book.split("<tr>") if f">{no}</a>" in row) for no in ("CA0001", "CA0002")}
     assert '<td class="service-package">Advantage</td>' in rows["CA0001"]
     assert '<td class="service-package">—</td>' in rows["CA0002"]
+    # The tier column shows the client's tier, whatever the profile.
+    assert '<td class="asset-tier">Tier 2</td>' in rows["CA0001"]
+    assert '<td class="asset-tier">Tier 1</td>' in rows["CA0002"]
     detail = client.get("/clients/CA0001").get_data(as_text=True)
     assert 'id="client-package" data-package="advantage"' in detail
     expired = client.get("/clients/CA0002").get_data(as_text=True)

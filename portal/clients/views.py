@@ -33,7 +33,9 @@ def _row_words() -> dict:
     gettext = request_translations().ugettext
     words = {"professional": N_("Professional"), "lowest": N_("Lowest category"), "not_screened": N_("not screened"),
              "eligible": N_("eligible"), "not_eligible": N_("not eligible"), "not_graded": N_("not graded")}
-    return {key: gettext(message) for key, message in words.items()}
+    translated = {key: gettext(message) for key, message in words.items()}
+    translated["tier"] = {tier: gettext(N_("Tier %(n)d")) % {"n": tier} for tier in (1, 2, 3, 4)}
+    return translated
 
 
 def render_book(manager: Manager):
