@@ -3,7 +3,7 @@ cycles of history, against one raw SQL aggregate over the same evaluation rows.
 
 Setup is bulk SQL: five closed quarters and one open quarter over everyone, every evaluation scored, the
 totals and bands computed in SQL with the weights in force. Closing is the real `close_cycle`, which runs
-the promotion engine (one windowed query, the pure rules per manager, one COPY). The reference is one
+the promotion engine (on PostgreSQL the rules compiled to one INSERT … SELECT: portal/operations/promotion_sql.py). The reference is one
 aggregate query: each manager's AVG and COUNT of totals over the same six cycles. Everything the bench
 adds is deleted at the end (the audit rows of the close stay: the audit log is append-only).
 """
@@ -48,7 +48,7 @@ def run(report, url: str, repeats: int = 5) -> None:
     from models import Evaluation, EvaluationCycle, EvaluationWeightSet, PromotionRecommendation, db
     from portal import create_app
     from portal.operations.evaluations import close_cycle
-    from portal.operations.promotions import load_facts, rules_in_force
+    from portal.operations.promotions import run_engine
     from portal.operations.risk import business_today
     from portal.rules.promotion import add_months
 
@@ -83,7 +83,9 @@ def run(report, url: str, repeats: int = 5) -> None:
         try:
             # Warm both paths (buffers, plans) without changing anything.
             db.session.execute(reference_sql).all()
-            load_facts(cycle=cycles[-1], considered=rules_in_force().considered)
+            warm = db.session.begin_nested()  # the close's own statement, rolled back
+            run_engine(cycle=cycles[-1])
+            warm.rollback()
             db.session.rollback()
             reference = []
             for _ in range(repeats):

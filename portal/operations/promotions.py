@@ -232,29 +232,48 @@ def _bulk_insert_recommendations(rows: list[tuple]) -> None:
                        [dict(zip(RECOMMENDATION_COLUMNS, row)) for row in rows])
 
 
+SQL_ENGINE_FROM = 50  # managers in a run from which PostgreSQL runs the compiled engine (promotion_sql)
+
+
 def run_engine(*, cycle: EvaluationCycle | None = None, manager_ids: Sequence[int] | None = None, by=None,
-               today: date | None = None) -> int:
+               today: date | None = None, compiled: bool | None = None) -> int:
     """Recommend promote / demote / hold for the managers of `cycle` (or `manager_ids`, or every active one).
 
     Stores one PromotionRecommendation per manager under the newest rule version (and, with a cycle, the
     cycle's id; the cycle's `rule_set_id` is set to that version), writes one audit row, flushes, and
     returns the number stored. Called by closing a cycle, by the re-run button and by `flask run-promotions`.
+
+    On PostgreSQL a run over a cycle, over everyone, or over SQL_ENGINE_FROM managers or more is one
+    INSERT … SELECT of the same rules compiled to SQL (`portal.operations.promotion_sql`); elsewhere, and for
+    a handful of managers, the pure engine runs per manager. `compiled` forces either (the tests compare them).
     """
     today = today or business_today()
     rules = rules_in_force()
-    facts = load_facts(cycle=cycle, manager_ids=manager_ids, considered=rules.considered)
     db.session.flush()
     cycle_id = cycle.id if cycle is not None else None
     rule_set_id = rules.rule_set.id
     now = utcnow()
-    rows: list[tuple] = []
-    tally = {engine.PROMOTE: 0, engine.DEMOTE: 0, engine.HOLD: 0}
-    for fact in facts:
-        answer = evaluate(fact, rules, today)
-        tally[answer.recommendation] += 1
-        rows.append((fact.manager_id, cycle_id, rule_set_id, fact.level, answer.recommendation, answer.target_level,
-                     detail_of(answer), now))
-    _bulk_insert_recommendations(rows)
+    if compiled is None:
+        compiled = db.engine.dialect.name == "postgresql" and (
+            manager_ids is None or len(manager_ids) >= SQL_ENGINE_FROM)
+    if compiled:
+        from portal.operations import promotion_sql
+
+        counts = promotion_sql.insert_recommendations(
+            rules=rules.rules, demotion=rules.demotion, today=today, cycle_id=cycle_id, rule_set_id=rule_set_id,
+            computed_at=now, scope_cycle_id=cycle_id, manager_ids=manager_ids)
+        tally = {answer: counts.get(answer, 0) for answer in (engine.PROMOTE, engine.DEMOTE, engine.HOLD)}
+    else:
+        facts = load_facts(cycle=cycle, manager_ids=manager_ids, considered=rules.considered)
+        rows: list[tuple] = []
+        tally = {engine.PROMOTE: 0, engine.DEMOTE: 0, engine.HOLD: 0}
+        for fact in facts:
+            answer = evaluate(fact, rules, today)
+            tally[answer.recommendation] += 1
+            rows.append((fact.manager_id, cycle_id, rule_set_id, fact.level, answer.recommendation,
+                         answer.target_level, detail_of(answer), now))
+        _bulk_insert_recommendations(rows)
+    stored = sum(tally.values())
     if cycle is not None:
         cycle.rule_set_id = rule_set_id
     object_type, object_id = ("cycle", cycle_id) if cycle is not None else ("promotion_engine", None)
@@ -262,9 +281,9 @@ def run_engine(*, cycle: EvaluationCycle | None = None, manager_ids: Sequence[in
         employee_no = db.session.scalar(select(Manager.employee_no).where(Manager.id == manager_ids[0]))
         object_type, object_id = "manager", employee_no
     record("promotion.engine_run", object_type, object_id, actor=by,
-           after={"rule_set_version": rules.rule_set.version, "managers": len(rows), **tally, "as_of": today})
+           after={"rule_set_version": rules.rule_set.version, "managers": stored, **tally, "as_of": today})
     db.session.flush()
-    return len(rows)
+    return stored
 
 
 # --- reading one manager ---------------------------------------------------------------------------------
