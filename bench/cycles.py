@@ -5,7 +5,8 @@ Setup is bulk SQL: five closed quarters and one open quarter over everyone, ever
 totals and bands computed in SQL with the weights in force. Closing is the real `close_cycle`, which runs
 the promotion engine (on PostgreSQL the rules compiled to one INSERT … SELECT,
 portal/operations/promotion_sql.py). The reference is one aggregate query: each manager's AVG and COUNT of
-totals over the same six cycles. Everything the bench adds is deleted at the end (the audit rows of the close stay: the audit log is append-only).
+totals over the same six cycles. Everything the bench adds is deleted at the end (the audit rows of the close
+stay: the audit log is append-only).
 """
 from __future__ import annotations
 
