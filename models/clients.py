@@ -33,7 +33,10 @@ class Client(db.Model):
         Index("ix_clients_manager_valid_until", "manager_id", "profile_valid_until"),
         Index("ix_clients_risk_score", "risk_score"),
         Index("ix_clients_manager_followup_due", "manager_id", "followup_due"),
-        Index("ix_clients_manager_tier", "manager_id", "asset_tier"),
+        # A book's (or a team's) tier × risk class grid, shown atop the book: an index-only scan of the book
+        # rather than one heap page per client (a manager's clients are scattered across the table).
+        Index("ix_clients_manager_grid", "manager_id", "asset_tier", "risk_class", "profile_valid_until",
+              postgresql_include=["total_assets"]),
         # The suitability matrix counts every client by these: an index-only scan instead of the wide heap.
         Index("ix_clients_matrix", "asset_tier", "risk_class", "profile_valid_until", "total_assets"),
     )
