@@ -22,8 +22,9 @@ bp = Blueprint("followups", __name__)
 
 
 def followup_labels() -> dict:
-    """Display names of channels and the seed's grade definitions (help text), in the user's language."""
-    return {
+    """Display names of channels, the seed's grade definitions (help text) and the log form's words, translated
+    once here: the dashboard draws one form per due client, and a lazy string translates on every use."""
+    labels = {
         "channel": {"phone": _l("Phone"), "visit": _l("Visit"), "wechat": _l("WeChat"), "email": _l("Email"),
                     "meeting": _l("Meeting")},
         "grade": {
@@ -33,7 +34,10 @@ def followup_labels() -> dict:
             "D": _l("D: potential need, or a clear need but no deal within 6 months (follow up every 30 days)"),
             "E": _l("E: no need, no chance of a deal (follow up yearly)"),
         },
+        "text": {"date": _l("Date"), "channel": _l("Channel"), "grade": _l("New grade"), "note": _l("Note"),
+                 "submit": _l("Log follow-up")},
     }
+    return {group: {key: str(value) for key, value in texts.items()} for group, texts in labels.items()}
 
 
 def _form_context(**extra) -> dict:
