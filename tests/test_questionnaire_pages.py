@@ -589,3 +589,29 @@ def test_generated_answer_sets_never_fail_and_store_only_the_rules_score(app, wo
         assert stored.score == rules.score(definition_of(version), answers).score
     elif complete and hidden == {"version": "ok", "token": "ok"}:
         pytest.fail(f"a complete, untampered answer set was not stored: {answers}")
+
+
+def test_percentile_counts_the_clients_below_the_score(app, world):
+    """"Higher than N% of clients": clients with a lower current score over all with one; kept per process
+    for SCORE_DISTRIBUTION_SECONDS when that is set (production: 300), read afresh when it is 0."""
+    from models import db
+    from portal.operations import risk
+
+    clients = world["a"]["clients"] + world["b"]["clients"]
+    for row, score in zip(clients, (10, 20, 20, 50, None, 90)):
+        row.risk_score = score
+    db.session.commit()
+    first = risk.score_percentile(20)
+    assert (first.below, first.total, first.percent) == (1, 5, 20)
+    assert (risk.score_percentile(0).below, risk.score_percentile(91).below) == (0, 5)
+    app.config["SCORE_DISTRIBUTION_SECONDS"] = 300
+    try:
+        assert risk.score_percentile(60).below == 4
+        clients[0].risk_score = 95
+        db.session.commit()
+        assert risk.score_percentile(60).below == 4  # the kept distribution
+        app.config["SCORE_DISTRIBUTION_SECONDS"] = 0
+        assert risk.score_percentile(60).below == 3
+    finally:
+        app.config["SCORE_DISTRIBUTION_SECONDS"] = 0
+        risk._DISTRIBUTIONS.clear()

@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import calendar
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -248,11 +250,34 @@ class Percentile:
         return round(100 * self.below / self.total) if self.total else 0
 
 
+# Per process: {database URL: (monotonic expiry, clients per score)}. A cache of a figure any node can compute,
+# not state another node needs.
+_DISTRIBUTIONS: dict[str, tuple[float, dict[int, int]]] = {}
+
+
+def score_distribution() -> dict[int, int]:
+    """How many clients hold each current score (0–100): one GROUP BY over ix_clients_risk_score.
+
+    Kept SCORE_DISTRIBUTION_SECONDS per process (300 by default): a million clients' distribution does not
+    move in minutes, and counting it costs a scan of the whole index.
+    """
+    seconds = current_app.config.get("SCORE_DISTRIBUTION_SECONDS", 0)
+    key = str(db.engine.url)
+    cached = _DISTRIBUTIONS.get(key)
+    now = time.monotonic()
+    if seconds > 0 and cached is not None and cached[0] > now:
+        return cached[1]
+    counts = {int(score): int(n) for score, n in db.session.execute(
+        select(Client.risk_score, func.count()).where(Client.risk_score.is_not(None)).group_by(Client.risk_score))}
+    if seconds > 0:
+        _DISTRIBUTIONS[key] = (now + seconds, counts)
+    return counts
+
+
 def score_percentile(score: int) -> Percentile:
-    """Where a score sits among all clients' current profiles (two indexed counts)."""
-    total = db.session.scalar(select(func.count()).select_from(Client).where(Client.risk_score.is_not(None)))
-    below = db.session.scalar(select(func.count()).select_from(Client).where(Client.risk_score < score))
-    return Percentile(below or 0, total or 0)
+    """Where a score sits among all clients' current profiles (from `score_distribution`)."""
+    counts = score_distribution()
+    return Percentile(sum(n for value, n in counts.items() if value < score), sum(counts.values()))
 
 
 def history(client: Client) -> list[RiskAssessment]:
