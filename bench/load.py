@@ -6,7 +6,8 @@ browsing their book and logging follow-ups, supervisors scoring the open cycle, 
 
 First each page's single-user time (one user, sequential, `BENCH_LOAD_SINGLE` requests of each page), then
 Locust in a subprocess (`bench/locustfile.py`; gevent's monkey-patching stays out of this process) with
-`BENCH_LOAD_USERS` users (default 20) for `BENCH_LOAD_SECONDS` (default 60). Reported: requests per second,
+`BENCH_LOAD_USERS` users (default 20) for `BENCH_LOAD_SECONDS` (default 60), against `BENCH_LOAD_WORKERS`
+gunicorn sync workers (default 4, as `make serve`). Reported: requests per second,
 the error count (target 0), p50/p95/p99 per page, and for the book and the matrix the ratio of the p95 under
 load to the single-user p95 (target <= 10).
 
@@ -325,7 +326,9 @@ def run(report, url: str, seconds: float | None = None, users: int | None = None
     seconds = seconds or float(os.environ.get("BENCH_LOAD_SECONDS", 60))
     users = users or int(os.environ.get("BENCH_LOAD_USERS", 20))
     single = single or int(os.environ.get("BENCH_LOAD_SINGLE", 20))
-    workers = workers or int(os.environ.get("BENCH_LOAD_WORKERS", 2))
+    # As `make serve` runs the portal: WORKERS sync workers, 4 by default (two per core here). With only two,
+    # every fast page queues behind any two matrix exports in flight and its p95 measures the queue.
+    workers = workers or int(os.environ.get("BENCH_LOAD_WORKERS", 4))
     plan_ = plan(url)
     with psycopg.connect(url, autocommit=True) as conn:
         clients = conn.execute("SELECT count(*) FROM clients").fetchone()[0]
