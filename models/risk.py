@@ -36,7 +36,9 @@ class QuestionnaireVersion(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     version: Mapped[str] = mapped_column(String(40), unique=True)
     status: Mapped[str] = mapped_column(String(10), default="draft")
-    definition: Mapped[Any] = mapped_column(JSON)
+    # Deferred: pages read a published version's parsed definition from a per-process cache
+    # (portal.operations.risk.definition_of), so the JSON is fetched only when it is not cached.
+    definition: Mapped[Any] = mapped_column(JSON, deferred=True)
     validity_months: Mapped[int] = mapped_column(Integer, default=24)
     based_on_id: Mapped[int | None] = mapped_column(ForeignKey("questionnaire_versions.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -6,7 +6,6 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -82,20 +81,26 @@ def active_version() -> QuestionnaireVersion:
     return version
 
 
-@lru_cache(maxsize=32)
-def _definition(version_id: int, version_label: str, raw: str) -> rules.Questionnaire:
-    import json
-
-    return rules.load_definition(json.loads(raw))
+# Parsed published versions, per process: {(database, id, label, published at): definition}.
+_PUBLISHED: dict[tuple, rules.Questionnaire] = {}
 
 
 def definition_of(version: QuestionnaireVersion) -> rules.Questionnaire:
-    """The parsed definition of a version (cached: a published version never changes)."""
-    import json
+    """The parsed definition of a version.
 
-    if version.status == "draft":  # drafts change while edited: never cached
+    A published version is never edited (the editor works on a draft copy; publishing makes a new version),
+    so its parsed form is kept per process, keyed by the database, id, label and publication time, and its
+    JSON (a deferred column) is not even fetched when kept. Drafts change while edited: never kept.
+    """
+    if version.status == "draft" or version.published_at is None:
         return rules.load_definition(version.definition)
-    return _definition(version.id, version.version, json.dumps(version.definition, sort_keys=True))
+    key = (db.engine.url.render_as_string(hide_password=False), version.id, version.version, version.published_at)
+    found = _PUBLISHED.get(key)
+    if found is None:
+        if len(_PUBLISHED) >= 32:
+            _PUBLISHED.clear()
+        found = _PUBLISHED[key] = rules.load_definition(version.definition)
+    return found
 
 
 # --- submitting ------------------------------------------------------------------------------------
