@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import lru_cache
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -24,10 +25,12 @@ def _one_of(option_ids: frozenset[str]):
     return check
 
 
+# Hidden fields are given an (empty) label: without one WTForms translates a label made from the field's name,
+# which loads WTForms' catalog from disk in every request that builds the form.
 class StepForm(FlaskForm):
     """One indicator group's questions; the answer fields are added per step by `step_form`."""
 
-    version_id = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
+    version_id = IntegerField("", widget=HiddenInput(), validators=[InputRequired()])
 
     def answer_fields(self):
         """(question id, field) for every question of the step, in order."""
@@ -37,26 +40,35 @@ class StepForm(FlaskForm):
 
 def step_form(questions: Iterable, locale: str, **kwargs) -> StepForm:
     """A StepForm with one radio field per question, options in their stored order."""
+    spec = tuple((question.id, question.text.get(locale),
+                  tuple((option.id, option.text.get(locale)) for option in question.options))
+                 for question in questions)
+    return _step_form_class(spec)(**kwargs)
+
+
+@lru_cache(maxsize=256)
+def _step_form_class(spec: tuple) -> type[StepForm]:
+    """The form class of one step's questions in one language (built once: every client answers the same)."""
 
     class Form(StepForm):
         pass
 
-    for question in questions:
-        option_ids = frozenset(option.id for option in question.options)
-        setattr(Form, answer_field_name(question.id), RadioField(
-            question.text.get(locale),
-            choices=[SelectChoice(option.id, option.text.get(locale)) for option in question.options],
+    for question_id, text, options in spec:
+        option_ids = frozenset(option_id for option_id, _text in options)
+        setattr(Form, answer_field_name(question_id), RadioField(
+            text,
+            choices=[SelectChoice(option_id, option_text) for option_id, option_text in options],
             validate_choice=False,  # our own message, beside the question
             validators=[InputRequired(message=_l("Please choose an answer to this question.")), _one_of(option_ids)],
         ))
-    return Form(**kwargs)
+    return Form
 
 
 class ReviewForm(FlaskForm):
     """The review page's submit: the version answered and the one-time token of this form."""
 
-    version_id = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
-    submission_token = HiddenField(validators=[InputRequired(), Length(min=16, max=64)])
+    version_id = IntegerField("", widget=HiddenInput(), validators=[InputRequired()])
+    submission_token = HiddenField("", validators=[InputRequired(), Length(min=16, max=64)])
 
 
 class RestartForm(FlaskForm):
