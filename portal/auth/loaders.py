@@ -16,8 +16,10 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-# Built once: every signed-in page request runs it. The staff record comes in the same query.
-_USER_BY_ID = select(User).options(joinedload(User.manager)).where(User.id == bindparam("uid"))
+# Built once: every signed-in page request runs it. The staff record, or a client login's client record (which
+# every client page reads), comes in the same query.
+_USER_BY_ID = (select(User).options(joinedload(User.manager), joinedload(User.client))
+               .where(User.id == bindparam("uid")))
 
 
 def register_loaders(app):
