@@ -119,7 +119,7 @@ def insert_recommendations(*, rules: Sequence[engine.PromotionRule], demotion: e
     if manager_ids is not None:
         scope = f"SELECT unnest({p(list(manager_ids), 'integer[]')})"
     elif scope_cycle_id is not None:
-        scope = f"SELECT manager_id FROM evaluations WHERE cycle_id = {p(scope_cycle_id, 'integer')}"
+        scope = f"SELECT manager_id FROM evaluations WHERE cycle_id = {p(scope_cycle_id, 'integer')}"  # nosec B608 - a bind parameter's name is spliced, the id is bound
     else:
         scope = "SELECT id FROM managers WHERE status = 'active'"
     closed = "c.state = 'closed'"
@@ -219,7 +219,7 @@ stored AS (
     FROM decided ORDER BY mid
     RETURNING recommendation
 )
-SELECT recommendation, count(*) FROM stored GROUP BY recommendation"""
+SELECT recommendation, count(*) FROM stored GROUP BY recommendation"""  # nosec B608 - spliced are constants, whole numbers from validated rules (int) and bind parameters' names; every value from data or rules is bound
     connection = db.session.connection()
     # Sorting tens of thousands of evaluations in memory; and hash joins: the planner, misjudging how many
     # evaluations the just-closed cycle's window holds, otherwise picks tens of thousands of index probes.
