@@ -247,29 +247,37 @@ def rerun(employee_no: str):
     return redirect(url_for("promotions.eligibility", employee_no=manager.employee_no))
 
 
+def _eligibility_post(manager: Manager, form, form_name: str, act, done):
+    """A form of the eligibility page: on a valid post run `act()`, commit, flash `done(result)` and go back to
+    the page; otherwise roll back and show the page again with the message beside the form (400)."""
+    if form.validate_on_submit():
+        try:
+            result = act()
+        except ValueError:  # a hidden number field altered
+            db.session.rollback()
+            flash(_("The form was not sent completely; please try again."), "danger")
+        except OperationError as error:
+            db.session.rollback()
+            attach_error(form, error)
+        else:
+            db.session.commit()
+            flash(done(result), "success")
+            return redirect(url_for("promotions.eligibility", employee_no=manager.employee_no))
+    return render_template("promotions/eligibility.html", **_eligibility_context(manager, **{form_name: form})), 400
+
+
 @bp.route("/managers/<employee_no>/nominate", methods=["POST"])
 @allow("supervisor", "admin")
 def nominate(employee_no: str):
     manager = manager_or_404(employee_no)
     _own_team_or_admin(manager)
     form = NominationForm()
-    if form.validate_on_submit():
-        try:
-            recommendation_id = int(form.recommendation_id.data or 0)
-            nomination = operations.nominate(manager, recommendation_id=recommendation_id, reason=form.reason.data,
-                                             by=current_user)
-        except (OperationError, ValueError) as error:
-            db.session.rollback()
-            if isinstance(error, OperationError):
-                attach_error(form, error)
-            else:
-                flash(_("The form was not sent completely; please try again."), "danger")
-        else:
-            db.session.commit()
-            flash(_("%(kind)s of %(name)s nominated; an administrator will decide.",
-                    kind=view_labels()["kind"][nomination.kind], name=manager.name), "success")
-            return redirect(url_for("promotions.eligibility", employee_no=manager.employee_no))
-    return render_template("promotions/eligibility.html", **_eligibility_context(manager, nominate_form=form)), 400
+    return _eligibility_post(
+        manager, form, "nominate_form",
+        lambda: operations.nominate(manager, recommendation_id=int(form.recommendation_id.data or 0),
+                                    reason=form.reason.data, by=current_user),
+        lambda nomination: _("%(kind)s of %(name)s nominated; an administrator will decide.",
+                             kind=view_labels()["kind"][nomination.kind], name=manager.name))
 
 
 @bp.route("/managers/<employee_no>/flags", methods=["POST"])
@@ -277,17 +285,10 @@ def nominate(employee_no: str):
 def open_flag(employee_no: str):
     manager = manager_or_404(employee_no)
     form = FlagForm()
-    if form.validate_on_submit():
-        try:
-            operations.open_flag(manager, kind=form.kind.data, note=form.note.data, by=current_user)
-        except OperationError as error:
-            db.session.rollback()
-            attach_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("Compliance flag opened on %(name)s.", name=manager.name), "success")
-            return redirect(url_for("promotions.eligibility", employee_no=manager.employee_no))
-    return render_template("promotions/eligibility.html", **_eligibility_context(manager, flag_form=form)), 400
+    return _eligibility_post(
+        manager, form, "flag_form",
+        lambda: operations.open_flag(manager, kind=form.kind.data, note=form.note.data, by=current_user),
+        lambda _flag: _("Compliance flag opened on %(name)s.", name=manager.name))
 
 
 @bp.route("/managers/<employee_no>/flags/close", methods=["POST"])
