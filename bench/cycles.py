@@ -1,12 +1,19 @@
-"""Issue 5: closing an evaluation cycle over every manager (10,000 at the lead's scale) with five earlier closed
-cycles of history, against one raw SQL aggregate over the same evaluation rows.
+"""Issue 5: closing an evaluation cycle over every manager (10,000 at the lead's scale) with at least five
+earlier closed cycles of history, against one raw SQL aggregate over the same evaluation rows.
 
-Setup is bulk SQL: five closed quarters and one open quarter over everyone, every evaluation scored, the
-totals and bands computed in SQL with the weights in force. Closing is the real `close_cycle`, which runs
-the promotion engine (on PostgreSQL the rules compiled to one INSERT … SELECT,
-portal/operations/promotion_sql.py). The reference is one aggregate query: each manager's AVG and COUNT of
-totals over the same six cycles. Everything the bench adds is deleted at the end (the audit rows of the close
-stay: the audit log is append-only).
+The history is the database's: `seed-demo` closes six quarters over every manager (issue 5's demo data);
+where fewer than five closed cycles exist, the stage adds closed quarters before the earliest, scored in
+bulk SQL. The cycle closed is one more quarter over everyone, opened and every evaluation scored in bulk
+SQL (totals and bands computed with the weights in force). Closing is the real `close_cycle`, which runs
+the promotion engine (on PostgreSQL its decisions compiled to one INSERT … SELECT,
+portal/operations/promotion_sql.py) and reads every closed evaluation of the managers. The reference is one
+aggregate query over those same rows — each manager's AVG and COUNT of totals over the closed cycles and
+the one being closed. A close is one sample, and a shared machine moves one sample by a third: the stage
+closes three freshly set-up cycles and reports the medians. What the stage adds is deleted after each close
+and the tables vacuumed (the audit rows of the closes stay: the audit log is append-only).
+
+Until 2026-11-29 the stage added five closed quarters of its own on top of the demo data's six (managers
+evaluated twice a quarter) and aggregated only its own six cycles: half the rows the close read.
 """
 from __future__ import annotations
 
@@ -15,7 +22,7 @@ import statistics
 import time
 from datetime import timedelta
 
-CYCLES = 6  # five closed quarters of history and the one being closed
+HISTORY = 5  # closed cycles of history the issue asks for, at least
 
 
 def _scores_sql(cycle_ids: list[int], weights: dict, bands: list) -> str:
@@ -41,75 +48,103 @@ def _scores_sql(cycle_ids: list[int], weights: dict, bands: list) -> str:
         f"FROM managers m CROSS JOIN evaluation_cycles c WHERE m.status = 'active' AND c.id IN ({ids})) t")
 
 
-def run(report, url: str, repeats: int = 5) -> None:
-    os.environ["DATABASE_URL"] = url
-    os.environ.setdefault("PORTAL_ENV", "development")
+def _round(url: str, repeats: int) -> dict:
+    """One setup → warm-up → reference queries → timed close → clean-up; returns the figures of the round."""
     from sqlalchemy import delete, select, text
 
-    from models import Evaluation, EvaluationCycle, EvaluationWeightSet, PromotionRecommendation, db
-    from portal import create_app
+    from models import Evaluation, EvaluationCycle, EvaluationWeightSet, PromotionRecommendation, PromotionRun, db
     from portal.operations.evaluations import close_cycle
     from portal.operations.promotions import run_engine
     from portal.operations.risk import business_today
     from portal.rules.promotion import add_months
 
+    weight_set = db.session.scalar(select(EvaluationWeightSet).order_by(EvaluationWeightSet.version.desc()).limit(1))
+    closed = db.session.execute(select(EvaluationCycle.id, EvaluationCycle.start_date)
+                                .where(EvaluationCycle.state == "closed")).all()
+    today = business_today()
+    earliest = min([start for _id, start in closed] or [today.replace(month=3 * ((today.month - 1) // 3) + 1, day=1)])
+    added = []
+    for back in range(HISTORY - len(closed), 0, -1):  # top the history up to HISTORY closed quarters
+        start = add_months(earliest, -3 * back)
+        added.append(EvaluationCycle(name=f"bench history {start.isoformat()}", start_date=start,
+                                     end_date=add_months(start, 3) - timedelta(days=1), team_id=None,
+                                     state="closed", weight_set_id=weight_set.id))
+    quarter_start = today.replace(month=3 * ((today.month - 1) // 3) + 1, day=1)
+    closing = EvaluationCycle(name=f"bench close {quarter_start.isoformat()}", start_date=quarter_start,
+                              end_date=add_months(quarter_start, 3) - timedelta(days=1), team_id=None,
+                              state="open", weight_set_id=weight_set.id)
+    db.session.add_all([*added, closing])
+    db.session.flush()
+    ids = [cycle.id for cycle in added] + [closing.id]
+    bands = [(floor, code) for floor, code in weight_set.bands]
+    started = time.perf_counter()
+    db.session.execute(text(_scores_sql(ids, weight_set.weights, bands)))
+    db.session.commit()
+    db.session.execute(text("ANALYZE evaluations"))
+    db.session.commit()
+    figures = {"setup_seconds": time.perf_counter() - started}
+    figures["evaluated"] = db.session.scalar(select(db.func.count(Evaluation.id))
+                                             .where(Evaluation.cycle_id == closing.id))
+    read_ids = sorted([cycle_id for cycle_id, _start in closed] + ids)  # every closed cycle and the closing one
+    figures["cycles"], figures["history"] = len(read_ids), len(read_ids) - 1
+    figures["rows"] = db.session.scalar(select(db.func.count(Evaluation.id)).where(Evaluation.cycle_id.in_(read_ids)))
+    reference_sql = text("SELECT manager_id, AVG(total), COUNT(*) FROM evaluations "
+                         f"WHERE cycle_id IN ({', '.join(map(str, read_ids))}) GROUP BY manager_id")
+    try:
+        # Warm both paths (buffers, plans) without changing anything.
+        db.session.execute(reference_sql).all()
+        warm = db.session.begin_nested()  # the close's own statement, rolled back
+        run_engine(cycle=closing)
+        warm.rollback()
+        db.session.rollback()
+        reference = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            db.session.execute(reference_sql).all()
+            reference.append(time.perf_counter() - start)
+        db.session.rollback()
+        cycle = db.session.get(EvaluationCycle, closing.id)
+        start = time.perf_counter()
+        figures["stored"] = close_cycle(cycle, None)
+        db.session.commit()
+        figures["close"] = time.perf_counter() - start
+    finally:
+        db.session.rollback()
+        runs = select(PromotionRun.id).where(PromotionRun.cycle_id.in_(ids))
+        db.session.execute(delete(PromotionRecommendation).where(PromotionRecommendation.run_id.in_(runs)))
+        db.session.execute(delete(PromotionRun).where(PromotionRun.cycle_id.in_(ids)))
+        db.session.execute(delete(Evaluation).where(Evaluation.cycle_id.in_(ids)))
+        db.session.execute(delete(EvaluationCycle).where(EvaluationCycle.id.in_(ids)))
+        db.session.commit()
+    # What a database does after a bulk delete anyway: the next round starts from the same state.
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(text("VACUUM (ANALYZE) evaluations, evaluation_cycles, promotion_recommendations, "
+                                "promotion_runs"))
+    figures["reference"] = statistics.median(reference)
+    return figures
+
+
+def run(report, url: str, repeats: int = 5, rounds: int = 3) -> None:
+    """`rounds` closes, each of a freshly set-up cycle, the median reported; the reference is the median of
+    `repeats` per round, and the median of those."""
+    os.environ["DATABASE_URL"] = url
+    os.environ.setdefault("PORTAL_ENV", "development")
+    from portal import create_app
+
     app = create_app({"DATABASE_URL": url, "PORTAL_ENV": "development"})
     with app.app_context():
-        weight_set = db.session.scalar(select(EvaluationWeightSet).order_by(EvaluationWeightSet.version.desc())
-                                       .limit(1))
-        today = business_today()
-        quarter_start = today.replace(month=3 * ((today.month - 1) // 3) + 1, day=1)
-        cycles = []
-        for back in range(CYCLES - 1, -1, -1):
-            start = add_months(quarter_start, -3 * back)
-            cycles.append(EvaluationCycle(name=f"bench {start.isoformat()}", start_date=start,
-                                          end_date=add_months(start, 3) - timedelta(days=1), team_id=None,
-                                          state="closed" if back else "open", weight_set_id=weight_set.id))
-        db.session.add_all(cycles)
-        db.session.flush()
-        ids = [cycle.id for cycle in cycles]
-        bands = [(floor, code) for floor, code in weight_set.bands]
-        started = time.perf_counter()
-        db.session.execute(text(_scores_sql(ids, weight_set.weights, bands)))
-        db.session.commit()
-        db.session.execute(text("ANALYZE evaluations"))
-        db.session.commit()
-        setup_seconds = time.perf_counter() - started
-        evaluated = db.session.scalar(select(db.func.count(Evaluation.id)).where(Evaluation.cycle_id == ids[-1]))
-        rows = db.session.scalar(select(db.func.count(Evaluation.id)).where(Evaluation.cycle_id.in_(ids)))
-
-        reference_sql = text(
-            "SELECT manager_id, AVG(total), COUNT(*) FROM evaluations "
-            f"WHERE cycle_id IN ({', '.join(map(str, ids))}) GROUP BY manager_id")
-        try:
-            # Warm both paths (buffers, plans) without changing anything.
-            db.session.execute(reference_sql).all()
-            warm = db.session.begin_nested()  # the close's own statement, rolled back
-            run_engine(cycle=cycles[-1])
-            warm.rollback()
-            db.session.rollback()
-            reference = []
-            for _ in range(repeats):
-                start = time.perf_counter()
-                db.session.execute(reference_sql).all()
-                reference.append(time.perf_counter() - start)
-            db.session.rollback()
-            cycle = db.session.get(EvaluationCycle, ids[-1])
-            start = time.perf_counter()
-            stored = close_cycle(cycle, None)
-            db.session.commit()
-            close_seconds = time.perf_counter() - start
-        finally:
-            db.session.rollback()
-            db.session.execute(delete(PromotionRecommendation).where(PromotionRecommendation.cycle_id.in_(ids)))
-            db.session.execute(delete(Evaluation).where(Evaluation.cycle_id.in_(ids)))
-            db.session.execute(delete(EvaluationCycle).where(EvaluationCycle.id.in_(ids)))
-            db.session.commit()
-    reference_seconds = statistics.median(reference)
-    report("cycle_setup_s", round(setup_seconds, 1),
-           f"setup: {CYCLES} cycles × {evaluated:,} managers scored in bulk SQL ({rows:,} evaluations)")
-    report("cycle_close_ms", round(close_seconds * 1000, 1),
-           f"closing a cycle of {evaluated:,} managers, the promotion engine included ({stored:,} recommendations)")
-    report("cycle_close_reference_ms", round(reference_seconds * 1000, 1),
-           f"reference: per-manager AVG/COUNT of totals over the same {rows:,} evaluations (median of {repeats})")
-    report("cycle_close_ratio", round(close_seconds / reference_seconds, 1), "cycle close / raw SQL aggregate")
+        results = [_round(url, repeats) for _ in range(rounds)]
+    first = results[0]
+    close = statistics.median(r["close"] for r in results)
+    reference = statistics.median(r["reference"] for r in results)
+    report("cycle_setup_s", round(first["setup_seconds"], 1),
+           f"setup: a cycle of {first['evaluated']:,} managers scored in bulk SQL, {first['history']} closed "
+           f"cycles of history")
+    report("cycle_close_ms", round(close * 1000, 1),
+           f"closing a cycle of {first['evaluated']:,} managers, the promotion engine included "
+           f"({first['stored']:,} recommendations; median of {rounds} closes: "
+           f"{', '.join(str(round(r['close'] * 1000)) for r in results)} ms)")
+    report("cycle_close_reference_ms", round(reference * 1000, 1),
+           f"reference: per-manager AVG/COUNT of totals over the same {first['rows']:,} evaluations "
+           f"({first['cycles']} cycles; median of {rounds} × {repeats})")
+    report("cycle_close_ratio", round(close / reference, 1), "cycle close / raw SQL aggregate (target <= 5)")

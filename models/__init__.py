@@ -41,6 +41,7 @@ from models.evaluations import (  # noqa: E402,F401
     PromotionNomination,
     PromotionRecommendation,
     PromotionRuleSet,
+    PromotionRun,
     ServiceRating,
 )
 from models.followups import FollowupLog  # noqa: E402,F401

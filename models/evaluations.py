@@ -20,6 +20,7 @@ from sqlalchemy import (
     SmallInteger,
     String,
 )
+from sqlalchemy.ext.associationproxy import association_proxy
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models import db, utcnow
@@ -190,28 +191,62 @@ class ComplianceFlag(db.Model):
     closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
 
+class PromotionRun(db.Model):
+    """One run of the promotion engine: a cycle's close, a re-run, or `flask run-promotions`.
+
+    What is the same for every manager of the run is stored once, here: the cycle, the rule version that
+    applied, the business day the engine reasoned on (`as_of`: months in level count to it) and who ran it.
+    """
+
+    __tablename__ = "promotion_runs"
+    __table_args__ = (Index("ix_promotion_runs_cycle", "cycle_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cycle_id: Mapped[int | None] = mapped_column(ForeignKey("evaluation_cycles.id"))
+    rule_set_id: Mapped[int] = mapped_column(ForeignKey("promotion_rule_sets.id"))
+    as_of: Mapped[date] = mapped_column(Date)
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    run_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
 class PromotionRecommendation(db.Model):
-    """The engine's answer for one manager at one run (a cycle's close, or on demand), with every clause."""
+    """The engine's answer for one manager in one run, and the facts it was given.
+
+    `detail` (Recommendation.to_dict(): clauses, eligible_in_months, eligible_on) is stored by runs over a
+    few managers, which the pure engine decides in Python. A run over many (a cycle's close) decides in SQL
+    (portal/operations/promotion_sql.py) and stores the facts instead — the level and its date, the open
+    compliance flags and the ids of the closed evaluations considered, latest first (null at a position a
+    manager has no evaluation for) — from which
+    `portal.operations.promotions.recommendation_detail` words the clauses with the pure engine on reading.
+    Closed evaluations are locked and rule versions never change, so the explanation read later is the one
+    the run had.
+    """
 
     __tablename__ = "promotion_recommendations"
     __table_args__ = (
         CheckConstraint(f"recommendation IN {RECOMMENDATIONS}", name="recommendation"),
-        Index("ix_promotion_recommendations_manager_computed", "manager_id", "computed_at"),
-        Index("ix_promotion_recommendations_cycle", "cycle_id"),
+        Index("ix_promotion_recommendations_manager", "manager_id", "id"),
+        Index("ix_promotion_recommendations_run", "run_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("promotion_runs.id"))
     manager_id: Mapped[int] = mapped_column(ForeignKey("managers.id"))
-    cycle_id: Mapped[int | None] = mapped_column(ForeignKey("evaluation_cycles.id"))
-    rule_set_id: Mapped[int] = mapped_column(ForeignKey("promotion_rule_sets.id"))
     level: Mapped[str] = mapped_column(String(12))
     recommendation: Mapped[str] = mapped_column(String(8))
     target_level: Mapped[str | None] = mapped_column(String(12))
-    # Recommendation.to_dict(): clauses, eligible_in_months, eligible_on.
-    detail: Mapped[Any] = mapped_column(JSON)
-    computed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    detail: Mapped[Any | None] = mapped_column(JSON)
+    level_since: Mapped[date | None] = mapped_column(Date)
+    open_flags: Mapped[int | None] = mapped_column(Integer)
+    evaluation_ids: Mapped[Any | None] = mapped_column(JSON)
 
+    run: Mapped[PromotionRun] = relationship(lazy="joined", innerjoin=True)
     manager: Mapped[Manager] = relationship()
+
+    # The run's, read through the recommendation (pages and tests read them as before).
+    cycle_id = association_proxy("run", "cycle_id")
+    rule_set_id = association_proxy("run", "rule_set_id")
+    computed_at = association_proxy("run", "computed_at")
 
 
 class PromotionNomination(db.Model):

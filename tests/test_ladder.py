@@ -165,7 +165,7 @@ def test_admin_saves_rules_and_the_engine_uses_the_new_version(client, auth, wor
     operations.run_engine(manager_ids=[world["a"]["rm"].id])
     stored = db.session.scalar(select(PromotionRecommendation))
     assert stored.rule_set_id == newest.id
-    tenure = next(c for c in stored.detail["clauses"] if c["rule"] == "months_in_level")
+    tenure = next(c for c in operations.recommendation_detail(stored)["clauses"] if c["rule"] == "months_in_level")
     assert tenure["required"] == "≥ 9"
     audit = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "promotion_rules.new_version"))
     assert audit.after["version"] == 2 and audit.before["version"] == 1

@@ -17,7 +17,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete, select
 
-from models import ComplianceFlag, Evaluation, EvaluationCycle, Manager, PromotionRecommendation, db
+from models import (
+    ComplianceFlag,
+    Evaluation,
+    EvaluationCycle,
+    Manager,
+    PromotionRecommendation,
+    PromotionRuleSet,
+    PromotionRun,
+    db,
+)
 from portal.operations import promotion_sql
 from portal.operations import promotions as operations
 from portal.rules import promotion as engine
@@ -109,19 +118,30 @@ def _population(today: date, managers: list[dict]) -> list[int]:
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(today=st.sampled_from(TODAYS), managers=st.lists(manager, min_size=1, max_size=12), version=RULES)
-def test_compiled_engine_answers_as_the_pure_engine(app, today, managers, version):
+@given(today=st.sampled_from(TODAYS), managers=st.lists(manager, min_size=1, max_size=12), version=RULES,
+       nearly_all=st.booleans(), left_out=st.integers(0, 3))
+def test_compiled_engine_answers_as_the_pure_engine(app, today, managers, version, nearly_all, left_out):
+    """Generated managers and rule versions: the compiled run stores the pure engine's answer and target, the
+    very facts `load_facts` gives the pure engine, and reads back the pure engine's worded clauses — whether
+    the scope narrows the ranking or only the answers (`scope_is_nearly_all`), with managers left out of it."""
     rules, demotion = version
-    rule_set_id = operations.rules_in_force().rule_set.id
     savepoint = db.session.begin_nested()
     try:
-        ids = _population(today, managers)
-        tally = promotion_sql.insert_recommendations(
-            rules=rules, demotion=demotion, today=today, cycle_id=None, rule_set_id=rule_set_id,
-            computed_at=datetime.now(UTC), manager_ids=ids)
-        stored = {row.manager_id: row for row in db.session.scalars(
-            select(PromotionRecommendation).where(PromotionRecommendation.manager_id.in_(ids)))}
+        everyone = _population(today, managers)
+        ids = everyone[:len(everyone) - min(left_out, len(everyone) - 1)]  # the rest are evaluated, not in scope
+        newest = db.session.scalar(select(db.func.max(PromotionRuleSet.version)))
+        rule_set = PromotionRuleSet(version=newest + 1, rules=engine.rules_to_dict(rules, demotion), note="generated")
+        db.session.add(rule_set)
+        db.session.flush()
+        run = PromotionRun(rule_set_id=rule_set.id, as_of=today)
+        db.session.add(run)
+        db.session.flush()
         considered = max([rule.evaluations for rule in rules] + [demotion.evaluations])
+        tally = promotion_sql.insert_recommendations(rules=rules, demotion=demotion, today=today, run_id=run.id,
+                                                     considered=considered, manager_ids=ids,
+                                                     scope_is_nearly_all=nearly_all)
+        stored = {row.manager_id: row for row in db.session.scalars(
+            select(PromotionRecommendation).where(PromotionRecommendation.run_id == run.id))}
         facts = operations.load_facts(manager_ids=ids, considered=considered)
         assert len(facts) == len(ids) == len(stored) == sum(tally.values())
         for fact in facts:
@@ -129,8 +149,10 @@ def test_compiled_engine_answers_as_the_pure_engine(app, today, managers, versio
                                       fact.open_flags, rules, demotion)
             row = stored[fact.manager_id]
             assert (row.recommendation, row.target_level, row.level) == (
-                answer.recommendation, answer.target_level, fact.level)
-            assert row.detail == operations.detail_of(answer), (fact, rules, demotion)
+                answer.recommendation, answer.target_level, fact.level), (fact, rules, demotion)
+            assert row.detail is None
+            assert operations.stored_facts(row) == fact, (fact, rules, demotion)
+            assert operations.recommendation_detail(row) == operations.detail_of(answer), (fact, rules, demotion)
     finally:
         savepoint.rollback()
 
@@ -155,9 +177,10 @@ def test_closing_a_cycle_stores_what_the_pure_engine_says(app):
     pure = {row.manager_id: row for row in db.session.scalars(
         select(PromotionRecommendation).where(PromotionRecommendation.manager_id.in_(ids)))}
     assert [compiled[i].recommendation for i in ids] == ["promote", "demote", "hold"]
-    assert compiled[ids[2]].detail["eligible_in_months"] == 1
+    assert operations.recommendation_detail(compiled[ids[2]])["eligible_in_months"] == 1
     for manager_id in ids:
+        assert compiled[manager_id].detail is None and pure[manager_id].detail is not None
         assert (compiled[manager_id].recommendation, compiled[manager_id].target_level,
-                compiled[manager_id].detail, compiled[manager_id].rule_set_id) == (
+                operations.recommendation_detail(compiled[manager_id]), compiled[manager_id].rule_set_id) == (
             pure[manager_id].recommendation, pure[manager_id].target_level, pure[manager_id].detail,
             rules.rule_set.id)

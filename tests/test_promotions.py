@@ -177,7 +177,8 @@ def test_run_engine_stores_one_row_per_manager_with_the_newest_rules(app, world)
     assert count == active == 6
     rows = db.session.scalars(select(PromotionRecommendation)).all()
     assert len(rows) == 6 and {row.rule_set_id for row in rows} == {newest}
-    assert all(row.cycle_id is None and row.detail["clauses"] for row in rows)
+    assert all(row.cycle_id is None and operations.recommendation_detail(row)["clauses"] for row in rows)
+    assert len({row.run_id for row in rows}) == 1 and rows[0].run.as_of == business_today()
     audit = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "promotion.engine_run"))
     assert audit.after["managers"] == 6 and audit.after["hold"] == 6
 

@@ -29,6 +29,7 @@ from models import (
     Manager,
     ManagerTarget,
     PromotionRecommendation,
+    PromotionRun,
     RevenueRecord,
     ServiceRating,
     Team,
@@ -272,9 +273,7 @@ def close_cycle(cycle: EvaluationCycle, by_user) -> int:
     if cycle.state != "open":
         raise OperationError(_("Only an open cycle can be closed; this one is %(state)s.",
                                state=state_label(cycle.state)), None, "not_open")
-    listed, total = unscored(cycle)
-    if total:
-        raise UnscoredError(listed, total)
+    # The UPDATE itself refuses while any evaluation is unscored; which ones is asked only then.
     no_unscored = ~exists().where(Evaluation.cycle_id == cycle.id, Evaluation.total.is_(None))
     changed = db.session.execute(
         update(EvaluationCycle).where(EvaluationCycle.id == cycle.id, EvaluationCycle.state == "open", no_unscored)
@@ -287,20 +286,20 @@ def close_cycle(cycle: EvaluationCycle, by_user) -> int:
         raise OperationError(_("Only an open cycle can be closed."), None, "not_open")
     db.session.refresh(cycle)
     recommendations = promotions.run_engine(cycle=cycle, by=by_user)
-    scored = db.session.scalar(select(func.count(Evaluation.id)).where(Evaluation.cycle_id == cycle.id))
+    # Every evaluation is scored and the engine answers once per evaluated manager: the two counts are one.
     record("cycle.close", "evaluation_cycle", cycle.id, before={"state": "open"},
-           after={"state": "closed", "evaluations": scored, "recommendations": recommendations,
+           after={"state": "closed", "evaluations": recommendations, "recommendations": recommendations,
                   "rule_set": cycle.rule_set_id}, actor=by_user)
     return recommendations
 
 
 def recommendations_for(cycle_id: int, manager_ids: list[int]) -> dict[int, PromotionRecommendation]:
-    """The promotion engine's latest recommendation from this cycle's close, per manager (when it has run)."""
+    """The promotion engine's latest recommendation from this cycle's runs (its close, re-runs), per manager."""
     if not manager_ids:
         return {}
     latest = (select(func.max(PromotionRecommendation.id))
-              .where(PromotionRecommendation.cycle_id == cycle_id,
-                     PromotionRecommendation.manager_id.in_(manager_ids))
+              .join(PromotionRun, PromotionRun.id == PromotionRecommendation.run_id)
+              .where(PromotionRun.cycle_id == cycle_id, PromotionRecommendation.manager_id.in_(manager_ids))
               .group_by(PromotionRecommendation.manager_id))
     rows = db.session.scalars(select(PromotionRecommendation).where(PromotionRecommendation.id.in_(latest)))
     return {row.manager_id: row for row in rows}

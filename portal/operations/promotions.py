@@ -14,6 +14,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import Select, func, insert, or_, select, text
 from sqlalchemy.exc import IntegrityError
@@ -27,6 +28,7 @@ from models import (
     PromotionNomination,
     PromotionRecommendation,
     PromotionRuleSet,
+    PromotionRun,
     Team,
     User,
     db,
@@ -172,8 +174,7 @@ def detail_of(recommendation: engine.Recommendation) -> dict[str, Any]:
     }
 
 
-RECOMMENDATION_COLUMNS = ("manager_id", "cycle_id", "rule_set_id", "level", "recommendation", "target_level",
-                          "detail", "computed_at")
+RECOMMENDATION_COLUMNS = ("run_id", "manager_id", "level", "recommendation", "target_level", "detail")
 
 
 NULL = "\\N"
@@ -212,15 +213,14 @@ def copy_rows(table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]])
 
 
 def _bulk_insert_recommendations(rows: list[tuple]) -> None:
-    """COPY on PostgreSQL; one executemany elsewhere."""
+    """COPY on PostgreSQL; one executemany elsewhere. Rows follow RECOMMENDATION_COLUMNS."""
     if not rows:
         return
     if db.engine.dialect.name == "postgresql":
-        # The columns' types are known: each line is one f-string (ids, codes, JSON text, one timestamp).
-        stamp = rows[0][7].isoformat()
-        lines = [f"{manager_id}\t{NULL if cycle_id is None else cycle_id}\t{rule_set_id}\t{level}\t{answer}\t"
-                 f"{NULL if target is None else target}\t{_copy_value(json.dumps(detail))}\t{stamp}\n"
-                 for manager_id, cycle_id, rule_set_id, level, answer, target, detail, _at in rows]
+        # The columns' types are known: each line is one f-string (ids, codes, JSON text).
+        lines = [f"{run_id}\t{manager_id}\t{level}\t{answer}\t{NULL if target is None else target}\t"
+                 f"{_copy_value(json.dumps(detail))}\n"
+                 for run_id, manager_id, level, answer, target, detail in rows]
         connection = db.session.connection().connection.driver_connection
         with connection.cursor() as cursor:
             with cursor.copy(f"COPY promotion_recommendations ({', '.join(RECOMMENDATION_COLUMNS)}) "
@@ -239,20 +239,24 @@ def run_engine(*, cycle: EvaluationCycle | None = None, manager_ids: Sequence[in
                today: date | None = None, compiled: bool | None = None) -> int:
     """Recommend promote / demote / hold for the managers of `cycle` (or `manager_ids`, or every active one).
 
-    Stores one PromotionRecommendation per manager under the newest rule version (and, with a cycle, the
-    cycle's id; the cycle's `rule_set_id` is set to that version), writes one audit row, flushes, and
-    returns the number stored. Called by closing a cycle, by the re-run button and by `flask run-promotions`.
+    Stores one PromotionRun (the cycle, the newest rule version, the business day, who ran it; a cycle's
+    `rule_set_id` is set to that version) and one PromotionRecommendation per manager, writes one audit row,
+    flushes, and returns the number stored. Called by closing a cycle, by the re-run button and by
+    `flask run-promotions`.
 
     On PostgreSQL a run over a cycle, over everyone, or over SQL_ENGINE_FROM managers or more is one
     INSERT … SELECT of the same rules compiled to SQL (`portal.operations.promotion_sql`); elsewhere, and for
-    a handful of managers, the pure engine runs per manager. `compiled` forces either (the tests compare them).
+    a handful of managers, the pure engine runs per manager and stores its worded clauses; the compiled run
+    stores the facts they are worded from (`recommendation_detail`). `compiled` forces either (the tests
+    compare them).
     """
     today = today or business_today()
     rules = rules_in_force()
-    db.session.flush()
     cycle_id = cycle.id if cycle is not None else None
-    rule_set_id = rules.rule_set.id
-    now = utcnow()
+    run = PromotionRun(cycle_id=cycle_id, rule_set_id=rules.rule_set.id, as_of=today, computed_at=utcnow(),
+                       run_by_id=by.id if by is not None else None)
+    db.session.add(run)
+    db.session.flush()
     if compiled is None:
         compiled = db.engine.dialect.name == "postgresql" and (
             manager_ids is None or len(manager_ids) >= SQL_ENGINE_FROM)
@@ -260,8 +264,9 @@ def run_engine(*, cycle: EvaluationCycle | None = None, manager_ids: Sequence[in
         from portal.operations import promotion_sql
 
         counts = promotion_sql.insert_recommendations(
-            rules=rules.rules, demotion=rules.demotion, today=today, cycle_id=cycle_id, rule_set_id=rule_set_id,
-            computed_at=now, scope_cycle_id=cycle_id, manager_ids=manager_ids)
+            rules=rules.rules, demotion=rules.demotion, today=today, run_id=run.id,
+            considered=rules.considered, scope_cycle_id=cycle_id, manager_ids=manager_ids,
+            scope_is_nearly_all=manager_ids is None and (cycle is None or cycle.team_id is None))
         tally = {answer: counts.get(answer, 0) for answer in (engine.PROMOTE, engine.DEMOTE, engine.HOLD)}
     else:
         facts = load_facts(cycle=cycle, manager_ids=manager_ids, considered=rules.considered)
@@ -270,18 +275,19 @@ def run_engine(*, cycle: EvaluationCycle | None = None, manager_ids: Sequence[in
         for fact in facts:
             answer = evaluate(fact, rules, today)
             tally[answer.recommendation] += 1
-            rows.append((fact.manager_id, cycle_id, rule_set_id, fact.level, answer.recommendation,
-                         answer.target_level, detail_of(answer), now))
+            rows.append((run.id, fact.manager_id, fact.level, answer.recommendation, answer.target_level,
+                         detail_of(answer)))
         _bulk_insert_recommendations(rows)
     stored = sum(tally.values())
     if cycle is not None:
-        cycle.rule_set_id = rule_set_id
+        cycle.rule_set_id = rules.rule_set.id
     object_type, object_id = ("cycle", cycle_id) if cycle is not None else ("promotion_engine", None)
     if cycle is None and manager_ids is not None and len(manager_ids) == 1:
         employee_no = db.session.scalar(select(Manager.employee_no).where(Manager.id == manager_ids[0]))
         object_type, object_id = "manager", employee_no
     record("promotion.engine_run", object_type, object_id, actor=by,
-           after={"rule_set_version": rules.rule_set.version, "managers": stored, **tally, "as_of": today})
+           after={"run": run.id, "rule_set_version": rules.rule_set.version, "managers": stored, **tally,
+                  "as_of": today})
     db.session.flush()
     return stored
 
@@ -303,7 +309,46 @@ def latest_recommendation(manager_id: int) -> PromotionRecommendation | None:
     """The newest stored recommendation of a manager (the basis a nomination is made on)."""
     return db.session.scalar(
         select(PromotionRecommendation).where(PromotionRecommendation.manager_id == manager_id)
-        .order_by(PromotionRecommendation.computed_at.desc(), PromotionRecommendation.id.desc()).limit(1))
+        .order_by(PromotionRecommendation.id.desc()).limit(1))
+
+
+def stored_facts(stored: PromotionRecommendation) -> ManagerFacts:
+    """The facts a recommendation decided in SQL was given, read back: the evaluations by their stored ids."""
+    ids = [int(i) for i in stored.evaluation_ids or [] if i is not None]
+    rows = {row.id: row for row in db.session.execute(
+        select(Evaluation.id, EvaluationCycle.end_date, Evaluation.total, Evaluation.satisfaction, Evaluation.kpi,
+               Evaluation.team, Evaluation.competence)
+        .join(EvaluationCycle, EvaluationCycle.id == Evaluation.cycle_id).where(Evaluation.id.in_(ids)))} \
+        if ids else {}
+    evaluations = tuple(
+        engine.EvaluationResult(rows[i].end_date, rows[i].total, {
+            "satisfaction": rows[i].satisfaction, "kpi": rows[i].kpi, "team": rows[i].team,
+            "competence": rows[i].competence})
+        for i in ids if i in rows)
+    return ManagerFacts(stored.manager_id, stored.level, stored.level_since, evaluations, stored.open_flags or 0)
+
+
+def recommendation_detail(stored: PromotionRecommendation) -> dict[str, Any]:
+    """The stored recommendation's clauses, figures and "eligible in N months", as `detail_of` words them.
+
+    Runs decided in Python store them; runs decided in SQL store the facts, and the pure engine words them
+    here from those facts, the run's rule version and its business day. The closed evaluations it reads are
+    locked and rule versions are never edited, so the words are the run's. They must agree with the stored
+    answer; a disagreement would be a defect of the compiled engine, and is logged as one.
+    """
+    if stored.detail is not None:
+        return stored.detail
+    run = stored.run
+    rule_set = db.session.get(PromotionRuleSet, run.rule_set_id)
+    rules, demotion = engine.rules_from_dict(rule_set.rules)
+    facts = stored_facts(stored)
+    answer = evaluate(facts, RulesInForce(rule_set, rules, demotion), run.as_of)
+    if (answer.recommendation, answer.target_level) != (stored.recommendation, stored.target_level) \
+            or len(facts.evaluations) != len([i for i in stored.evaluation_ids or [] if i is not None]):
+        current_app.logger.error("promotion recommendation %s: stored %s/%s, its facts give %s/%s",
+                                 stored.id, stored.recommendation, stored.target_level, answer.recommendation,
+                                 answer.target_level)
+    return detail_of(answer)
 
 
 def pending_nomination(manager_id: int) -> PromotionNomination | None:

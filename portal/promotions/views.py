@@ -198,7 +198,7 @@ def _eligibility_context(manager: Manager, *, nominate_form=None, flag_form=None
     if stored is None:
         recommendation, rules = operations.recommendation_now(manager)
         live = {"detail": operations.detail_of(recommendation), "rule_set": rules.rule_set}
-    detail = stored.detail if stored is not None else live["detail"]
+    detail = operations.recommendation_detail(stored) if stored is not None else live["detail"]
     pending = operations.pending_nomination(manager.id)
     is_supervisor = operations.is_supervisor_of(current_user, manager)
     may_nominate = (stored is not None and stored.recommendation in ("promote", "demote")
@@ -356,7 +356,8 @@ def _render_decision(manager: Manager, nomination: PromotionNomination, form: De
     return render_template(
         "promotions/decision.html", manager=manager, nomination=nomination, form=form,
         recommendation=recommendation,
-        clauses=_clause_rows(recommendation.detail.get("clauses", [])) if recommendation else [],
+        clauses=_clause_rows(operations.recommendation_detail(recommendation).get("clauses", []))
+        if recommendation else [],
         rule_set=db.session.get(PromotionRuleSet, nomination.rule_set_id) if nomination.rule_set_id else None,
         cycle=db.session.get(EvaluationCycle, nomination.cycle_id) if nomination.cycle_id else None,
         stale=manager.level != nomination.from_level,
