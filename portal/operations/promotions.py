@@ -130,9 +130,8 @@ def load_facts(*, cycle: EvaluationCycle | None = None, manager_ids: Sequence[in
     rows = _fetch_all(connection, select(
         ranked.c.manager_id, ranked.c.end_date, ranked.c.total, ranked.c.satisfaction, ranked.c.kpi,
         ranked.c.team, ranked.c.competence).where(ranked.c.position <= considered))
-    for manager_id, end_date, total, satisfaction, kpi, team, competence in rows:
-        history[manager_id].append(engine.EvaluationResult(
-            end_date, total, {"satisfaction": satisfaction, "kpi": kpi, "team": team, "competence": competence}))
+    for manager_id, *evaluation in rows:
+        history[manager_id].append(_result(*evaluation))
     flags = dict(connection.execute(
         select(ComplianceFlag.manager_id, func.count())
         .where(ComplianceFlag.closed_at.is_(None), ComplianceFlag.manager_id.in_(scope))
@@ -142,6 +141,13 @@ def load_facts(*, cycle: EvaluationCycle | None = None, manager_ids: Sequence[in
     return [ManagerFacts(manager_id, level, level_since, tuple(history.get(manager_id, ())),
                          flags.get(manager_id, 0))
             for manager_id, level, level_since in managers]
+
+
+def _result(end_date: date, total: Decimal, satisfaction: int, kpi: int, team: int,
+            competence: int) -> engine.EvaluationResult:
+    """One closed evaluation as the pure engine reads it."""
+    return engine.EvaluationResult(end_date, total, {"satisfaction": satisfaction, "kpi": kpi, "team": team,
+                                                     "competence": competence})
 
 
 def _fetch_all(connection, stmt: Select) -> list[tuple]:
@@ -312,19 +318,20 @@ def latest_recommendation(manager_id: int) -> PromotionRecommendation | None:
         .order_by(PromotionRecommendation.id.desc()).limit(1))
 
 
+def _considered_ids(stored: PromotionRecommendation) -> list[int]:
+    """The ids of the evaluations a compiled answer considered, latest first (the stored nulls dropped)."""
+    return [int(i) for i in stored.evaluation_ids or [] if i is not None]
+
+
 def stored_facts(stored: PromotionRecommendation) -> ManagerFacts:
     """The facts a recommendation decided in SQL was given, read back: the evaluations by their stored ids."""
-    ids = [int(i) for i in stored.evaluation_ids or [] if i is not None]
-    rows = {row.id: row for row in db.session.execute(
+    ids = _considered_ids(stored)
+    rows = {row[0]: row[1:] for row in db.session.execute(
         select(Evaluation.id, EvaluationCycle.end_date, Evaluation.total, Evaluation.satisfaction, Evaluation.kpi,
                Evaluation.team, Evaluation.competence)
         .join(EvaluationCycle, EvaluationCycle.id == Evaluation.cycle_id).where(Evaluation.id.in_(ids)))} \
         if ids else {}
-    evaluations = tuple(
-        engine.EvaluationResult(rows[i].end_date, rows[i].total, {
-            "satisfaction": rows[i].satisfaction, "kpi": rows[i].kpi, "team": rows[i].team,
-            "competence": rows[i].competence})
-        for i in ids if i in rows)
+    evaluations = tuple(_result(*rows[i]) for i in ids if i in rows)
     return ManagerFacts(stored.manager_id, stored.level, stored.level_since, evaluations, stored.open_flags or 0)
 
 
@@ -344,7 +351,7 @@ def recommendation_detail(stored: PromotionRecommendation) -> dict[str, Any]:
     facts = stored_facts(stored)
     answer = evaluate(facts, RulesInForce(rule_set, rules, demotion), run.as_of)
     if (answer.recommendation, answer.target_level) != (stored.recommendation, stored.target_level) \
-            or len(facts.evaluations) != len([i for i in stored.evaluation_ids or [] if i is not None]):
+            or len(facts.evaluations) != len(_considered_ids(stored)):
         current_app.logger.error("promotion recommendation %s: stored %s/%s, its facts give %s/%s",
                                  stored.id, stored.recommendation, stored.target_level, answer.recommendation,
                                  answer.target_level)
