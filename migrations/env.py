@@ -5,6 +5,8 @@ import sqlalchemy as sa
 from alembic import context
 from flask import current_app
 
+from migrations.statement_checks import include_object
+
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.
 config = context.config
@@ -93,10 +95,12 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        # On PostgreSQL two foreign keys the models declare are per-statement triggers (autogenerate must
+        # not add them back as constraints).
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
-            **conf_args
+            **{"include_object": include_object(connection.dialect.name), **conf_args}
         )
 
         with context.begin_transaction():

@@ -20,12 +20,13 @@ from sqlalchemy import (
     SmallInteger,
     String,
 )
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.associationproxy import association_proxy
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models import db, utcnow
 from models.people import Manager, Team, User
-from models.types import UTCDateTime
+from models.types import CHECKED_PER_STATEMENT, UTCDateTime
 
 CYCLE_STATES = ("draft", "open", "closed")
 NOMINATION_STATES = ("pending", "approved", "rejected")
@@ -225,20 +226,23 @@ class PromotionRecommendation(db.Model):
     __tablename__ = "promotion_recommendations"
     __table_args__ = (
         CheckConstraint(f"recommendation IN {RECOMMENDATIONS}", name="recommendation"),
-        Index("ix_promotion_recommendations_manager", "manager_id", "id"),
-        Index("ix_promotion_recommendations_run", "run_id"),
+        # A manager has a few rows (one per run that included them); the latest is the greatest id.
+        Index("ix_promotion_recommendations_manager", "manager_id", postgresql_using="hash"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    run_id: Mapped[int] = mapped_column(ForeignKey("promotion_runs.id"))
-    manager_id: Mapped[int] = mapped_column(ForeignKey("managers.id"))
+    # On PostgreSQL both keys are checked once per statement (migrations/statement_checks.py).
+    run_id: Mapped[int] = mapped_column(ForeignKey("promotion_runs.id", info={CHECKED_PER_STATEMENT: True}))
+    manager_id: Mapped[int] = mapped_column(ForeignKey("managers.id", info={CHECKED_PER_STATEMENT: True}))
     level: Mapped[str] = mapped_column(String(12))
     recommendation: Mapped[str] = mapped_column(String(8))
     target_level: Mapped[str | None] = mapped_column(String(12))
     detail: Mapped[Any | None] = mapped_column(JSON)
     level_since: Mapped[date | None] = mapped_column(Date)
     open_flags: Mapped[int | None] = mapped_column(Integer)
-    evaluation_ids: Mapped[Any | None] = mapped_column(JSON)
+    # integer[] on PostgreSQL (a close builds ten thousand of them; no JSON text to write), JSON elsewhere.
+    evaluation_ids: Mapped[list[int | None] | None] = mapped_column(
+        JSON().with_variant(postgresql.ARRAY(Integer), "postgresql"))
 
     run: Mapped[PromotionRun] = relationship(lazy="joined", innerjoin=True)
     manager: Mapped[Manager] = relationship()

@@ -12,12 +12,14 @@ from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import MetaData, insert, select
 
+from migrations.statement_checks import include_object
 from models import PromotionNomination, PromotionRecommendation, PromotionRun, db
 
 
 def test_migrated_schema_matches_the_models(app):
     with db.engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(connection, opts={
+            "compare_type": True, "include_object": include_object(connection.dialect.name)})
         assert compare_metadata(context, db.metadata) == []
 
 
@@ -87,3 +89,37 @@ def test_0006_groups_stored_recommendations_into_runs_and_back(app):
              if restored[i].computed_at.tzinfo is None else restored[i].computed_at) for i in ids] == rows
     assert all(restored[i].rule_set_id == rule_set_id and restored[i].detail == detail for i in ids)
     upgrade()  # leave the database at head for the fixture's teardown
+
+
+def test_0007_keeps_the_stored_evaluation_ids_and_swaps_the_keys_both_ways(app, make, backend):
+    """Stored ids (positional, null where a manager had fewer evaluations) survive the downgrade to 0006
+    (JSON) and the upgrade back; on PostgreSQL the two foreign keys come back as constraints and go again."""
+    from sqlalchemy import inspect
+
+    from portal.operations.promotions import run_engine
+
+    manager_id = make.manager().id
+    run_engine(manager_ids=[manager_id])
+    db.session.commit()
+    row_id = db.session.scalar(select(PromotionRecommendation.id).where(PromotionRecommendation.manager_id == manager_id))
+    with db.engine.begin() as connection:
+        connection.execute(PromotionRecommendation.__table__.update()
+                           .where(PromotionRecommendation.__table__.c.id == row_id)
+                           .values(evaluation_ids=[41, 7, None]))
+    db.session.remove()
+
+    def keys() -> set[str]:
+        db.engine.dispose()
+        return {key["name"] for key in inspect(db.engine).get_foreign_keys("promotion_recommendations")}
+
+    assert ("fk_promotion_recommendations_manager_id_managers" in keys()) == (backend == "sqlite")
+    downgrade(revision="0006")
+    assert {"fk_promotion_recommendations_manager_id_managers",
+            "fk_promotion_recommendations_run_id_promotion_runs"} <= keys()
+    back = _tables()["promotion_recommendations"]
+    with db.engine.connect() as connection:
+        assert connection.execute(select(back.c.evaluation_ids).where(back.c.id == row_id)).scalar_one() == [41, 7, None]
+    upgrade()
+    db.session.remove()
+    assert ("fk_promotion_recommendations_run_id_promotion_runs" in keys()) == (backend == "sqlite")
+    assert db.session.get(PromotionRecommendation, row_id).evaluation_ids == [41, 7, None]

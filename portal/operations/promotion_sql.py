@@ -143,7 +143,7 @@ ranked AS (
       AND e.team IS NOT NULL AND e.competence IS NOT NULL {ranked_scope}
 ),
 figures AS (
-    SELECT r.manager_id, {', '.join(figures)}, json_build_array({positions}) AS evaluation_ids
+    SELECT r.manager_id, {', '.join(figures)}, ARRAY[{positions}] AS evaluation_ids
     FROM ranked r JOIN managers m ON m.id = r.manager_id
     WHERE pos <= {considered} AND r.end_date > m.level_since
     GROUP BY r.manager_id
@@ -171,7 +171,7 @@ stored AS (
     INSERT INTO promotion_recommendations (run_id, manager_id, level, recommendation, target_level,
                                            level_since, open_flags, evaluation_ids)
     SELECT {p(run_id, 'integer')}, mid, level, recommendation, target_level, level_since, open_flags,
-           COALESCE(evaluation_ids, json_build_array())
+           COALESCE(evaluation_ids, CAST(ARRAY[] AS integer[]))
     FROM decided ORDER BY mid
     RETURNING recommendation
 )
@@ -181,9 +181,7 @@ SELECT recommendation, count(*) FROM stored GROUP BY recommendation"""  # nosec 
     # evaluations the just-closed cycle's window holds, otherwise picks tens of thousands of index probes.
     # Both settings end with this statement (SET LOCAL … TO DEFAULT), not with the caller's transaction
     # (after an error the transaction is aborted and rolled back, which ends them too).
-    connection.execute(text("SET LOCAL work_mem = '64MB'"))
-    connection.execute(text("SET LOCAL enable_nestloop = off"))
+    connection.execute(text("SET LOCAL work_mem = '64MB'; SET LOCAL enable_nestloop = off"))  # one round trip
     tally = {answer: int(count) for answer, count in connection.execute(text(sql), p.values)}
-    connection.execute(text("SET LOCAL enable_nestloop TO DEFAULT"))
-    connection.execute(text("SET LOCAL work_mem TO DEFAULT"))
+    connection.execute(text("SET LOCAL enable_nestloop TO DEFAULT; SET LOCAL work_mem TO DEFAULT"))
     return tally
