@@ -220,7 +220,8 @@ class PromotionRecommendation(db.Model):
     manager has no evaluation for) — from which
     `portal.operations.promotions.recommendation_detail` words the clauses with the pure engine on reading.
     Closed evaluations are locked and rule versions never change, so the explanation read later is the one
-    the run had.
+    the run had. On PostgreSQL the manager and the run are kept by per-statement triggers instead of
+    row-by-row foreign-key constraints (migrations/statement_checks.py): a close writes ten thousand rows.
     """
 
     __tablename__ = "promotion_recommendations"
