@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Date, ForeignKey, Index, Numeric, SmallInteger, String, text
+from sqlalchemy import BigInteger, Date, ForeignKey, Index, Numeric, SmallInteger, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models import db, utcnow
@@ -102,3 +102,15 @@ class ClientAssignment(db.Model):
     from_manager: Mapped[Manager | None] = relationship(foreign_keys=[from_manager_id])
     to_manager: Mapped[Manager | None] = relationship(foreign_keys=[to_manager_id])
     assigned_by: Mapped[User | None] = relationship()
+
+
+class BookVersion(db.Model):
+    """A counter per client book (`manager_id`; row 0: the service packages every book shows) that the
+    database moves whenever a client of the book is inserted, changed, moved or deleted (triggers, migration
+    0008). A rendered book is served again only while its versions are unchanged (portal/clients/cache.py).
+    No foreign key: row 0 is no manager, and staff records are never deleted."""
+
+    __tablename__ = "book_versions"
+
+    manager_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    version: Mapped[int] = mapped_column(BigInteger)

@@ -84,6 +84,9 @@ class Config:
         # The result page's "higher than N% of clients" reads the score distribution (one GROUP BY over the
         # score index, ~100 ms at a million clients) kept this many seconds per process; 0 reads it each time.
         self.SCORE_DISTRIBUTION_SECONDS = int(env.get("SCORE_DISTRIBUTION_SECONDS", "0" if self.TESTING else "300"))
+        # Rendered client-book bodies kept per process, served while the book is unchanged
+        # (portal/clients/cache.py); 0 renders every book page anew.
+        self.BOOK_CACHE_ENTRIES = int(env.get("BOOK_CACHE_ENTRIES", "512"))
         self.MAX_CONTENT_LENGTH = 32 * 1024 * 1024
         self.PROXY_FIX_HOPS = int(env.get("PROXY_FIX_HOPS", "0"))
 

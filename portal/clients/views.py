@@ -3,13 +3,15 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, render_template, request, url_for
 from flask_login import current_user
+from markupsafe import Markup
 from sqlalchemy import select
 
 from models import Client, ClientAssignment, Manager, Team, db
 from portal.access import allow, client_or_404, manager_or_404, scope_clients
+from portal.clients import cache as book_cache
 from portal.clients.queries import BOOK_COLUMNS, SORTS, book_query, with_service_package
 from portal.compliance.views import small_grid
-from portal.formatting import N_, request_translations
+from portal.formatting import N_, portal_language, request_translations
 from portal.operations.risk import PROFILE_STATUSES, business_today, profile_status
 from portal.operations.tiering import tier_history
 from portal.pagination import page_arg, paginate
@@ -39,9 +41,21 @@ def _row_words() -> dict:
 
 
 def render_book(manager: Manager):
+    """The book page: its body from the per-process cache while the book has not changed (cache.py)."""
     page, sort, descending, q = _page_args()
     profile = request.args.get("profile") if request.args.get("profile") in PROFILE_STATUSES else None
     today = business_today()
+    book_version, packages_version = book_cache.versions(manager.id)  # before any row of the book is read
+    key = (current_user.id, current_user.role, current_user.manager_id, manager.id, manager.employee_no,
+           manager.name, manager.team_id, book_version, packages_version, today, portal_language(),
+           request.endpoint, page, sort, descending, q, profile)
+    body = book_cache.cache().get_or_render(
+        key, lambda: _book_body(manager, page, sort, descending, q, profile, today))
+    return render_template("clients/book.html", manager=manager, body=Markup(body))
+
+
+def _book_body(manager: Manager, page: int, sort: str, descending: bool, q: str, profile: str | None,
+               today) -> str:
     stmt = scope_clients(book_query(manager.id, q, sort, descending, BOOK_COLUMNS, profile), current_user)
     grid = small_grid(manager)
     # Unfiltered, the book's count is the grid's total (the same clients, scoped alike): no count query.
@@ -50,7 +64,7 @@ def render_book(manager: Manager):
                           total=known_total)
     # One URL built, then reused per row: url_for per row is a measurable share of the page.
     detail_prefix = url_for("clients.client_detail", client_no="_")[:-1]
-    return render_template("clients/book.html", manager=manager, pagination=pagination, q=q, sort=sort,
+    return render_template("clients/_book_body.html", manager=manager, pagination=pagination, q=q, sort=sort,
                            small_matrix=grid, descending=descending, detail_prefix=detail_prefix, profile=profile,
                            today=today, profile_status=profile_status, words=_row_words())
 
