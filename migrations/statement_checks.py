@@ -46,13 +46,13 @@ _POSTGRESQL = [
     """
     CREATE OR REPLACE FUNCTION promotion_recommendations_references() RETURNS trigger AS $$
     DECLARE
-        runs_named bigint;
+        runs integer[];
         runs_locked bigint;
     BEGIN
-        SELECT count(DISTINCT run_id) INTO runs_named FROM written;
+        SELECT array_agg(DISTINCT run_id) INTO runs FROM written;
         SELECT count(*) INTO runs_locked FROM (
-            SELECT 1 FROM promotion_runs WHERE id IN (SELECT run_id FROM written) FOR KEY SHARE) AS locked;
-        IF runs_locked <> runs_named THEN
+            SELECT 1 FROM promotion_runs WHERE id = ANY(runs) FOR KEY SHARE) AS locked;
+        IF runs_locked <> COALESCE(cardinality(runs), 0) THEN
             RAISE EXCEPTION 'promotion_recommendations: a row names a promotion run that does not exist'
                 USING ERRCODE = 'foreign_key_violation';
         END IF;
