@@ -36,9 +36,9 @@ def stored(app, make):
     return ids, run_id
 
 
-def _insert(run_id: int, manager_ids: list[int]) -> None:
-    """One multi-row INSERT … SELECT, the way a cycle's close writes."""
-    db.session.execute(text(
+def _insert(run_id: int, manager_ids: list[int], connection=None) -> None:
+    """One multi-row INSERT … SELECT, the way a cycle's close writes (on `connection`, else the session's)."""
+    (connection or db.session).execute(text(
         "INSERT INTO promotion_recommendations (run_id, manager_id, level, recommendation) "
         "SELECT :run, m, 'junior', 'hold' FROM unnest(CAST(:managers AS integer[])) AS m"),
         {"run": run_id, "managers": manager_ids})
@@ -150,10 +150,7 @@ def test_a_run_being_written_cannot_be_deleted_by_another_transaction(app, backe
     deleter = db.engine.connect()
     try:
         writer.execute(text("DELETE FROM promotion_recommendations WHERE run_id = :run"), {"run": run_id})
-        writer.execute(text(
-            "INSERT INTO promotion_recommendations (run_id, manager_id, level, recommendation) "
-            "SELECT :run, m, 'junior', 'hold' FROM unnest(CAST(:managers AS integer[])) AS m"),
-            {"run": run_id, "managers": managers})
+        _insert(run_id, managers, writer)
         deleter.execute(text("SET lock_timeout = '300ms'"))
         with pytest.raises(OperationalError) as waited:  # blocked by the writer's lock on the run
             deleter.execute(text("DELETE FROM promotion_runs WHERE id = :run"), {"run": run_id})

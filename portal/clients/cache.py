@@ -33,7 +33,7 @@ class BodyCache:
         self.entries = entries
         self._bodies: OrderedDict[Hashable, str] = OrderedDict()
         self._lock = threading.Lock()
-        self.hits = self.misses = 0
+        self.hits = 0  # bodies served from the cache (read by the tests)
 
     def get_or_render(self, key: Hashable, render: Callable[[], str]) -> str:
         if self.entries <= 0:
@@ -44,7 +44,6 @@ class BodyCache:
                 self._bodies.move_to_end(key)
                 self.hits += 1
                 return body
-            self.misses += 1
         body = render()
         with self._lock:
             self._bodies[key] = body
