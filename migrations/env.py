@@ -5,8 +5,6 @@ import sqlalchemy as sa
 from alembic import context
 from flask import current_app
 
-from migrations.statement_checks import include_object
-
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.
 config = context.config
@@ -95,12 +93,16 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
-        # On PostgreSQL two foreign keys the models declare are per-statement triggers (autogenerate must
-        # not add them back as constraints).
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # Batch migrations rebuild a table (copy, drop, rename): SQLite's key checks must be off while
+            # they run (the pragma is ignored inside a transaction), then every key is checked at once.
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
-            **{"include_object": include_object(connection.dialect.name), **conf_args}
+            **conf_args
         )
 
         with context.begin_transaction():
@@ -109,6 +111,13 @@ def run_migrations_online():
                 # others wait here, then find the database up to date.
                 connection.execute(sa.text("SELECT pg_advisory_xact_lock(72110426)"))
             context.run_migrations()
+
+        if sqlite:
+            dangling = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+            connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+            connection.commit()
+            if dangling:
+                raise RuntimeError(f"the migrated database holds references to missing rows: {dangling[:10]}")
 
 
 if context.is_offline_mode():
