@@ -1,4 +1,4 @@
-"""Issue 2: seeding 1,000,000 clients on PostgreSQL, and the client-book page against a minimal Flask app.
+"""Seeding 1,000,000 clients on PostgreSQL, and the client-book page against a minimal Flask app.
 
 The book is loaded twice: as served (its rendered body kept while the book is unchanged,
 portal/clients/cache.py — the load repeats four pages of one manager's book, so nearly every request is

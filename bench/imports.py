@@ -1,4 +1,4 @@
-"""Issue 4: importing a 1,000,000-row snapshot file plus the re-tier, against a raw COPY plus one UPDATE.
+"""Importing a 1,000,000-row snapshot file plus the re-tier, against a raw COPY plus one UPDATE.
 
 On the seeded database: write a snapshot CSV for a new statistics date (the day after the latest one)
 with a row for every client holding a snapshot at the latest date (1,000,000 at most), then time

@@ -1,4 +1,4 @@
-"""Issue 7 (2): a Locust load test, headless and bounded, against the portal under gunicorn in production configuration.
+"""A Locust load test, headless and bounded, against the portal under gunicorn in production configuration.
 
 A morning at a broker, on loopback only: clients answering the questionnaire through the web form, managers
 browsing their book and logging follow-ups, supervisors scoring the open cycle, compliance opening the matrix

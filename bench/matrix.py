@@ -1,4 +1,4 @@
-"""Issue 4 (b) and (c): the suitability matrix page's server time against the bare GROUP BY that counts the same cells.
+"""The suitability matrix page's server time against the bare GROUP BY that counts the same cells.
 
 (b) today: GET /matrix signed in as compliance, no filters (in-process test client: the server's own
     time, no network), against the bare GROUP BY over clients (tier, class if valid) run with psycopg.

@@ -1,4 +1,4 @@
-"""Issue 3: `profile_as_of` for 1,000 random clients at 1,000,000 clients, against a primary-key lookup."""
+"""`profile_as_of` for 1,000 random clients at 1,000,000 clients, against a primary-key lookup."""
 from __future__ import annotations
 
 import os

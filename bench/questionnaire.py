@@ -1,4 +1,4 @@
-"""Issue 3: questionnaires submitted through the web form (sign-in, CSRF, every step) under load.
+"""Questionnaires submitted through the web form (sign-in, CSRF, every step) under load.
 
 Each load process signs in as its own client and answers the questionnaire again and again, every
 step and the review, with random answers. Reported: completed submissions per second, the requests

@@ -1,45 +1,19 @@
-"""The references of `promotion_recommendations` to managers and runs, checked once per statement on PostgreSQL.
+"""The per-statement reference checks of `promotion_recommendations` that migration 0007 created.
 
-A cycle's close stores one recommendation per manager — ten thousand at a broker's scale — in one
-INSERT … SELECT. PostgreSQL checks a foreign key row by row (a lookup and a row lock per row and key):
-the two keys of those rows cost a third of the close. Here the same guarantees are kept with checks that
-run once per statement, on the set of rows it wrote:
-
-- An INSERT or UPDATE of recommendations fails (SQLSTATE 23503, as a foreign key would) when a row names a
-  manager or a run that does not exist. The runs named are locked as a foreign key check locks them
-  (FOR KEY SHARE): one row per statement, since a run's recommendations are written with it.
-- A promotion run that has recommendations cannot be deleted, renumbered or truncated away.
-- A staff record is never deleted, renumbered or truncated: a manager who leaves keeps their record, with
-  its status, as their evaluations, level history and recommendations point at it (brokers keep staff
-  records as long as the client records they served). So the managers named need no lock: a manager the
-  statement sees stays.
-
-On SQLite the declared foreign keys stay (SQLite checks them only when told to, row by row either way); the
-rule that staff records are never deleted is a trigger there too. The models keep declaring both keys (the
-ORM joins on them); `include_object` tells the schema comparison that on PostgreSQL these two are triggers.
+Migration 0007 replaced the table's two foreign keys (manager, run) on PostgreSQL by triggers that checked
+each statement's rows at once, and added the rule that a staff record is never deleted or renumbered (both
+databases). Migration 0015 declares the two keys again and keeps two of these triggers: a run with
+recommendations cannot be truncated away, and staff records stay. This module holds the statements both
+migrations (and their downgrades) run; the application never calls it.
 """
 from __future__ import annotations
 
 from alembic import op
 
-from models.types import CHECKED_PER_STATEMENT
-
 FOREIGN_KEYS = {
     "fk_promotion_recommendations_manager_id_managers": ("manager_id", "managers"),
     "fk_promotion_recommendations_run_id_promotion_runs": ("run_id", "promotion_runs"),
 }
-
-
-def include_object(dialect: str):
-    """An `include_object` hook for autogenerate's comparison on `dialect`: on PostgreSQL the foreign keys
-    the models mark CHECKED_PER_STATEMENT are these triggers, not constraints."""
-
-    def include(obj, name, type_, reflected, compare_to) -> bool:
-        if dialect == "postgresql" and type_ == "foreign_key_constraint" and not reflected:
-            return not any(key.info.get(CHECKED_PER_STATEMENT) for key in obj.elements)
-        return True
-
-    return include
 
 
 _POSTGRESQL = [

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models import db, utcnow
 from models.people import Manager, Team, User
-from models.types import CHECKED_PER_STATEMENT, UTCDateTime
+from models.types import UTCDateTime
 
 CYCLE_STATES = ("draft", "open", "closed")
 NOMINATION_STATES = ("pending", "approved", "rejected")
@@ -220,8 +220,7 @@ class PromotionRecommendation(db.Model):
     manager has no evaluation for) — from which
     `portal.operations.promotions.recommendation_detail` words the clauses with the pure engine on reading.
     Closed evaluations are locked and rule versions never change, so the explanation read later is the one
-    the run had. On PostgreSQL the manager and the run are kept by per-statement triggers instead of
-    row-by-row foreign-key constraints (migrations/statement_checks.py): a close writes ten thousand rows.
+    the run had.
     """
 
     __tablename__ = "promotion_recommendations"
@@ -232,9 +231,8 @@ class PromotionRecommendation(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    # On PostgreSQL both keys are checked once per statement (migrations/statement_checks.py).
-    run_id: Mapped[int] = mapped_column(ForeignKey("promotion_runs.id", info={CHECKED_PER_STATEMENT: True}))
-    manager_id: Mapped[int] = mapped_column(ForeignKey("managers.id", info={CHECKED_PER_STATEMENT: True}))
+    run_id: Mapped[int] = mapped_column(ForeignKey("promotion_runs.id"))
+    manager_id: Mapped[int] = mapped_column(ForeignKey("managers.id"))
     level: Mapped[str] = mapped_column(String(12))
     recommendation: Mapped[str] = mapped_column(String(8))
     target_level: Mapped[str | None] = mapped_column(String(12))

@@ -26,7 +26,3 @@ class UTCDateTime(TypeDecorator):
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
 
-
-# ForeignKey(..., info={CHECKED_PER_STATEMENT: True}): on PostgreSQL the key is kept by triggers that check a
-# statement's rows at once instead of by a constraint checked row by row (migrations/statement_checks.py).
-CHECKED_PER_STATEMENT = "checked_per_statement_on_postgresql"

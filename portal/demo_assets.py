@@ -1,4 +1,4 @@
-"""Demo asset snapshots and monthly revenue, then the set-based re-tier (issue 4, demo data).
+"""Demo asset snapshots and monthly revenue, then the set-based re-tier (demo data).
 
 Every demo client open at the last month-end gets a snapshot there, two in five also one at the
 quarter-end before it (so the as-of matrix moves between the two dates), and revenue for the active

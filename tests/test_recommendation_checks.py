@@ -1,11 +1,8 @@
-"""The references of stored promotion recommendations hold without row-by-row foreign keys.
-
-On PostgreSQL a recommendation's manager and run are checked once per statement by triggers
-(migrations/statement_checks.py) instead of by two foreign keys checked per row: these tests hold the
-triggers to what the constraints guaranteed — a row naming a missing manager or run is refused with nothing
-stored, a run with recommendations cannot be deleted, renumbered or truncated, even by a transaction racing
-the one that writes them — and to the rule that replaces the managers' side: a staff record is never
-deleted or renumbered (on SQLite too).
+"""The references of stored promotion recommendations hold: a close's statement naming a missing manager or run
+stores nothing, a run with recommendations cannot be deleted, renumbered or truncated away, even by a
+transaction racing the one that writes them, and a staff record is never deleted or renumbered (on SQLite
+too). On PostgreSQL the two references are declared foreign keys and a trigger refuses TRUNCATE of runs
+(migration 0015); the statements below are PostgreSQL's (unnest, TRUNCATE … CASCADE).
 """
 from __future__ import annotations
 
@@ -21,7 +18,7 @@ from portal.operations.promotions import run_engine
 
 def _postgres_only(backend):
     if backend != "postgresql":
-        pytest.skip("the per-statement checks are PostgreSQL's; SQLite keeps the declared keys")
+        pytest.skip("these statements are PostgreSQL's; SQLite's keys are tested in test_foreign_keys.py")
 
 
 @pytest.fixture

@@ -10,8 +10,7 @@ its manager), one GROUP BY takes the figures every clause reads (counts, least a
 lowest dimension score), CASE expressions decide promote / demote / hold and the target level, and each row
 stores, beside the answer, the facts it was decided on: the level and its date, the open compliance flags and
 the ids of the evaluations considered, latest first (an integer array). The database never sends the
-evaluations to Python and Python never loops. The rows' manager and run are checked once for the whole
-statement, not row by row (migrations/statement_checks.py). The clauses are worded on reading, by the pure engine from
+evaluations to Python and Python never loops. The clauses are worded on reading, by the pure engine from
 those facts (`portal.operations.promotions.recommendation_detail`): one wording of every clause, in Python.
 
 The two forms must agree exactly. `tests/test_promotion_sql.py` runs both over generated managers
