@@ -10,7 +10,7 @@ from models import Client, ClientAssignment, Manager, Team, db
 from portal.access import allow, client_or_404, manager_or_404, scope_clients
 from portal.clients import cache as book_cache
 from portal.clients.queries import BOOK_COLUMNS, SORTS, book_query, with_service_package
-from portal.compliance.views import small_grid
+from portal.compliance.queries import small_grid
 from portal.formatting import N_, portal_language, request_translations
 from portal.operations.risk import PROFILE_STATUSES, business_today, profile_status
 from portal.operations.tiering import tier_history
@@ -58,7 +58,7 @@ def render_book(manager: Manager):
 def _book_body(manager: Manager, page: int, sort: str, descending: bool, q: str, profile: str | None,
                today) -> str:
     stmt = scope_clients(book_query(manager.id, q, sort, descending, BOOK_COLUMNS, profile), current_user)
-    grid = small_grid(manager)
+    grid = small_grid(current_user, business_today(), manager)
     # Unfiltered, the book's count is the grid's total (the same clients, scoped alike): no count query.
     known_total = grid.grid.total.clients if not q and not profile else None
     pagination = paginate(with_service_package(stmt, today), page, current_app.config["PER_PAGE"], rows=True,

@@ -420,3 +420,19 @@ def in_chunks(stmt: Select, size: int = 5000, limit: int | None = None) -> Itera
 
 def count(stmt: Select) -> int:
     return report_connection().scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+
+
+# --- the small grid of a book or a team --------------------------------------------------------------
+
+@dataclass
+class SmallGrid:
+    """A book's or a team's 4 × 3 grid for today, and the filter its links carry to the matrix pages."""
+
+    grid: Matrix
+    args: dict
+
+
+def small_grid(user, today: date, manager: Manager | None = None) -> SmallGrid:
+    """Today's grid of one manager's book, or (no manager) of everything `user` sees: one GROUP BY."""
+    scope = Scope(manager=manager)
+    return SmallGrid(matrix(user, scope, today, today), scope.args)

@@ -418,19 +418,3 @@ def mismatches():
                            selection={}, choices=_filter_choices(), export_url=_export_url, mismatches=True,
                            reasons=reasons, **_words())
 
-
-# --- the small grid of a book or a team --------------------------------------------------------------
-
-@dataclass
-class SmallGrid:
-    """A book's or a team's 4 × 3 grid for today, and the filter its links carry to the matrix pages."""
-
-    grid: Matrix
-    args: dict
-
-
-def small_grid(manager: Manager | None = None) -> SmallGrid:
-    """Today's grid of one manager's book, or (no manager) of everything the caller sees: one GROUP BY."""
-    today = business_today()
-    scope = Scope(manager=manager)
-    return SmallGrid(matrix(current_user, scope, today, today), scope.args)

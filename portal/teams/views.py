@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from forms.clients import ReassignForm
 from models import Client, Manager, Team, db
 from portal.access import allow, client_or_404, deny, supervised_team_ids
-from portal.compliance.views import small_grid
+from portal.compliance.queries import small_grid
 from portal.operations.clients import reassign_client
 from portal.operations.errors import OperationError
 from portal.operations.risk import business_today
@@ -46,7 +46,7 @@ def team():
     teams = db.session.scalars(select(Team).where(Team.id.in_(team_ids or [-1])).order_by(Team.code)).all()
     rows = team_members(team_ids, with_overdue=True)
     return render_template("teams/team.html", teams=teams, rows=rows, total=sum(row[1] for row in rows),
-                           small_matrix=small_grid(),
+                           small_matrix=small_grid(current_user, business_today()),
                            overdue_total=sum(row[2] for row in rows))
 
 
