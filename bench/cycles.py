@@ -11,9 +11,6 @@ aggregate query over those same rows — each manager's AVG and COUNT of totals 
 the one being closed. A close is one sample, and a shared machine moves one sample by a third: the stage
 closes three freshly set-up cycles and reports the medians. What the stage adds is deleted after each close
 and the tables vacuumed (the audit rows of the closes stay: the audit log is append-only).
-
-Until 2026-11-29 the stage added five closed quarters of its own on top of the demo data's six (managers
-evaluated twice a quarter) and aggregated only its own six cycles: half the rows the close read.
 """
 from __future__ import annotations
 
@@ -22,7 +19,7 @@ import statistics
 import time
 from datetime import timedelta
 
-HISTORY = 5  # closed cycles of history the issue asks for, at least
+HISTORY = 5  # closed cycles of history the close reads, at least
 
 
 def _scores_sql(cycle_ids: list[int], weights: dict, bands: list) -> str:

@@ -1,4 +1,4 @@
-"""The issue-5 API contract for cycles: create, open, score (with optimistic locking), close, results."""
+"""The API contract for cycles: create, open, score (with optimistic locking), close, results."""
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,4 @@
-"""The issue-6 API contract: credit screening (evaluate, store, history) and follow-ups (list, log)."""
+"""The API contract: credit screening (evaluate, store, history) and follow-ups (list, log)."""
 from __future__ import annotations
 
 from datetime import timedelta

@@ -1,6 +1,6 @@
 """The suitability matrix in set-based SQL: the grid, its drill-downs, the lists, and the filters they share.
 
-Definitions (also in README, "Suitability matrix"):
+Definitions (also in docs/guide/compliance.md):
 - Profile on date D (as `portal.operations.risk.profile_as_of`): the latest risk_profiles row with
   effective_on <= D (ties: the higher id); it is valid on D if valid_until >= D. For today the copy on
   the client row (risk_class, profile_valid_until, indexed) is used; for a past D a LATERAL join on
