@@ -60,6 +60,8 @@ class Config:
         # Sign-in throttles: per username and per client address.
         self.LOGIN_LIMIT_PER_USERNAME = env.get("LOGIN_LIMIT_PER_USERNAME", "5 per minute;20 per hour")
         self.LOGIN_LIMIT_PER_ADDRESS = env.get("LOGIN_LIMIT_PER_ADDRESS", "30 per minute")
+        # Wrong passwords are counted per (username, address), per address and site-wide (portal/throttle.py).
+        self.LOGIN_LIMIT_GLOBAL = env.get("LOGIN_LIMIT_GLOBAL", "600 per minute")
 
         # scrypt with N = 2^16 (OWASP ASVS 2.4.3 asks for at least 2^16 with r=8, p=1).
         self.PASSWORD_HASH_METHOD = "scrypt:65536:8:1"
