@@ -91,6 +91,18 @@ class Config:
         self.BOOK_CACHE_ENTRIES = int(env.get("BOOK_CACHE_ENTRIES", "512"))
         self.MAX_CONTENT_LENGTH = 32 * 1024 * 1024
         self.PROXY_FIX_HOPS = int(env.get("PROXY_FIX_HOPS", "0"))
+        # The host names the portal answers to (comma-separated; ".example.com" also takes its subdomains).
+        # A request naming another Host is refused (400) before any view runs, so every absolute URL the
+        # portal writes (the .ics export's links) carries one of these, never a Host an attacker sent.
+        hosts = [h.strip() for h in env.get("TRUSTED_HOSTS", "").split(",") if h.strip()]
+        self.TRUSTED_HOSTS = hosts or None
+        # Seconds a request may run before the portal answers 503 itself (portal/deadline.py); gunicorn.conf.py
+        # sets it below the worker timeout; 0 (the default elsewhere) arms no timer.
+        self.REQUEST_DEADLINE_SECONDS = float(env.get("REQUEST_DEADLINE_SECONDS", "0"))
+        # API bearer tokens expire this many days after they are issued (`flask create-api-token --days`).
+        self.API_TOKEN_LIFETIME_DAYS = int(env.get("API_TOKEN_LIFETIME_DAYS", "90"))
+        # Request JSON nested deeper than this is refused with 400 too_deeply_nested (portal/json_input.py).
+        self.JSON_MAX_DEPTH = int(env.get("JSON_MAX_DEPTH", "20"))
         # Import files (portal/imports/readers.py): refused whole past these, before they are parsed.
         self.IMPORT_MAX_BYTES = int(env.get("IMPORT_MAX_BYTES", str(1024 * 1024 * 1024)))
         self.IMPORT_MAX_ROWS = int(env.get("IMPORT_MAX_ROWS", "2000000"))

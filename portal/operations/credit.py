@@ -43,6 +43,9 @@ def account_message(error: rules.AccountError, raw: Any, label: str | None = Non
     if error.field == "status":
         return _("%(label)s: unknown status %(value)s; use normal, frozen, stopped, bad_debt, closed or settled.",
                  label=label, value=repr(value))
+    if error.field == "current_overdue" and isinstance(value, int) and value > rules.MAX_CURRENT_OVERDUE:
+        return _("%(label)s: current overdue periods must be at most %(max)d.", label=label,
+                 max=rules.MAX_CURRENT_OVERDUE)
     if error.field == "current_overdue":
         return _("%(label)s: current overdue periods must be a whole number, 0 or more.", label=label)
     if error.field in rules.FIELDS:

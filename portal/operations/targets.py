@@ -19,6 +19,7 @@ from portal.audit import record
 from portal.imports import readers
 from portal.operations.errors import OperationError
 from portal.operations.evaluations import CONTROL_CHARACTERS
+from portal.rules import numbers
 
 CSV_COLUMNS = ("employee_no", "period_start", "period_end", "net_commission", "asset_growth", "new_clients")
 MONEY_MAX = Decimal("9999999999999999.99")  # Numeric(18, 2)
@@ -65,7 +66,8 @@ def parse_money(raw: Any, label: Any, field: str) -> Decimal:
         raise OperationError(_("%(label)s must be an amount such as 12000.50.", label=label), field, "invalid_amount")
     if value < 0:
         raise OperationError(_("%(label)s cannot be negative.", label=label), field, "negative_amount")
-    if value != value.quantize(Decimal("0.01")) or value > MONEY_MAX:
+    # Checked on the digits before any quantize: 1e999999 or 32 digits would raise InvalidOperation there.
+    if numbers.decimal_problem(value) or value > MONEY_MAX:
         raise OperationError(_("%(label)s must have at most 2 decimals and 16 digits before the point.",
                                label=label), field, "invalid_amount")
     return value.quantize(Decimal("0.01"))
@@ -82,6 +84,8 @@ def parse_count(raw: Any, label: Any, field: str) -> int:
         if not text.isascii() or not text.lstrip("-").isdigit():
             raise OperationError(_("%(label)s must be a whole number, 0 or more.", label=label), field,
                                  "invalid_count")
+        if len(text.lstrip("-").lstrip("0")) > len(str(NEW_CLIENTS_MAX)):  # before int(): 5,000 digits raise
+            raise OperationError(_("%(label)s is too large.", label=label), field, "invalid_count")
         value = int(text)
     if value < 0:
         raise OperationError(_("%(label)s cannot be negative.", label=label), field, "negative_amount")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -172,13 +173,18 @@ def end_all_sessions(user: User) -> None:
     db.session.flush()
 
 
-def create_api_token(user: User, label: str | None = None) -> str:
-    """A new bearer token for `user`; the plain token is returned once and only its hash kept."""
+def create_api_token(user: User, label: str | None = None, days: int | None = None) -> str:
+    """A new bearer token for `user`, valid `days` (API_TOKEN_LIFETIME_DAYS by default); the plain token is
+    returned once and only its hash kept."""
+    days = days if days is not None else current_app.config["API_TOKEN_LIFETIME_DAYS"]
+    if not 1 <= days <= 3660:
+        raise OperationError(_("A token is valid for 1 to 3660 days."), "days")
     token = secrets.token_urlsafe(32)
-    row = ApiToken(user=user, token_hash=hash_token(token), label=label)
+    row = ApiToken(user=user, token_hash=hash_token(token), label=label, expires_at=utcnow() + timedelta(days=days))
     db.session.add(row)
     db.session.flush()
-    record("api_token.create", "user", user.username, after={"token_id": row.id, "label": label})
+    record("api_token.create", "user", user.username,
+           after={"token_id": row.id, "label": label, "expires_at": row.expires_at.isoformat()})
     return token
 
 
