@@ -34,7 +34,7 @@ run: $(VENV)/.runtime translations
 
 serve: $(VENV)/.runtime translations
 	PORTAL_ENV=production $(FLASK) db upgrade
-	PORTAL_ENV=production $(BIN)/gunicorn --workers $${WORKERS:-4} --bind $(HOST):$(PORT) app:app
+	PORTAL_ENV=production $(BIN)/gunicorn --config gunicorn.conf.py --workers $${WORKERS:-4} --bind $(HOST):$(PORT) app:app
 
 test: $(VENV)/.dev translations
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -22,6 +22,9 @@ def create_app(config: dict | None = None) -> Flask:
         instance_path=str(BASE_DIR / "instance"),
     )
     app.config.from_mapping(settings.as_dict())
+    from portal.json_input import PortalRequest
+
+    app.request_class = PortalRequest  # every request.get_json: nesting, control characters, number range
     if app.config["PROXY_FIX_HOPS"]:
         hops = app.config["PROXY_FIX_HOPS"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
@@ -34,8 +37,13 @@ def create_app(config: dict | None = None) -> Flask:
     register_errorhandlers(app)
     register_commands(app)
     register_template_helpers(app)
+    from portal.deadline import install as install_deadline
+
+    install_deadline(app)  # a request past REQUEST_DEADLINE_SECONDS is answered 503 by the portal, not killed
     if not app.debug and not app.testing:
         logging.basicConfig(level=logging.INFO)
+    if app.config["PORTAL_ENV"] == "production" and not app.config["TRUSTED_HOSTS"]:
+        app.logger.warning("TRUSTED_HOSTS is not set: absolute URLs (the .ics export) copy the request's Host header")
     return app
 
 
@@ -93,6 +101,9 @@ def register_extensions(app: Flask) -> None:
     limiter.init_app(app)
     login_manager.init_app(app)
     register_loaders(app)
+    from portal.operations.users import prepare_dummy_hash
+
+    prepare_dummy_hash(app.config["PASSWORD_HASH_METHOD"])  # sign-in never computes it: same work for every name
 
 
 def register_hooks(app: Flask) -> None:

@@ -76,14 +76,19 @@ def register(app: Flask) -> None:
     @app.cli.command("create-api-token")
     @click.argument("username")
     @click.option("--label", default=None)
-    def create_api_token_command(username, label):
+    @click.option("--days", type=int, default=None, help="Days the token is valid (API_TOKEN_LIFETIME_DAYS: 90).")
+    def create_api_token_command(username, label, days):
         """Print a new bearer token for USERNAME as the last line (only its hash is stored)."""
+        from portal.operations.errors import OperationError
         from portal.operations.users import create_api_token
 
         user = db.session.scalar(select(User).where(User.username == username.strip().lower()))
         if user is None or not user.active:
             raise click.ClickException(f"No active user is called {username}.")
-        token = create_api_token(user, label)
+        try:
+            token = create_api_token(user, label, days)
+        except OperationError as error:
+            raise click.ClickException(error.message) from None
         db.session.commit()
         click.echo(f"Token for {user.username} ({user.role}); it is shown once:")
         click.echo(token)

@@ -60,6 +60,8 @@ class Config:
         # Sign-in throttles: per username and per client address.
         self.LOGIN_LIMIT_PER_USERNAME = env.get("LOGIN_LIMIT_PER_USERNAME", "5 per minute;20 per hour")
         self.LOGIN_LIMIT_PER_ADDRESS = env.get("LOGIN_LIMIT_PER_ADDRESS", "30 per minute")
+        # Wrong passwords are counted per (username, address), per address and site-wide (portal/throttle.py).
+        self.LOGIN_LIMIT_GLOBAL = env.get("LOGIN_LIMIT_GLOBAL", "600 per minute")
 
         # scrypt with N = 2^16 (OWASP ASVS 2.4.3 asks for at least 2^16 with r=8, p=1).
         self.PASSWORD_HASH_METHOD = "scrypt:65536:8:1"
@@ -89,6 +91,22 @@ class Config:
         self.BOOK_CACHE_ENTRIES = int(env.get("BOOK_CACHE_ENTRIES", "512"))
         self.MAX_CONTENT_LENGTH = 32 * 1024 * 1024
         self.PROXY_FIX_HOPS = int(env.get("PROXY_FIX_HOPS", "0"))
+        # The host names the portal answers to (comma-separated; ".example.com" also takes its subdomains).
+        # A request naming another Host is refused (400) before any view runs, so every absolute URL the
+        # portal writes (the .ics export's links) carries one of these, never a Host an attacker sent.
+        hosts = [h.strip() for h in env.get("TRUSTED_HOSTS", "").split(",") if h.strip()]
+        self.TRUSTED_HOSTS = hosts or None
+        # Seconds a request may run before the portal answers 503 itself (portal/deadline.py); gunicorn.conf.py
+        # sets it below the worker timeout; 0 (the default elsewhere) arms no timer.
+        self.REQUEST_DEADLINE_SECONDS = float(env.get("REQUEST_DEADLINE_SECONDS", "0"))
+        # API bearer tokens expire this many days after they are issued (`flask create-api-token --days`).
+        self.API_TOKEN_LIFETIME_DAYS = int(env.get("API_TOKEN_LIFETIME_DAYS", "90"))
+        # Request JSON nested deeper than this is refused with 400 too_deeply_nested (portal/json_input.py).
+        self.JSON_MAX_DEPTH = int(env.get("JSON_MAX_DEPTH", "20"))
+        # Import files (portal/imports/readers.py): refused whole past these, before they are parsed.
+        self.IMPORT_MAX_BYTES = int(env.get("IMPORT_MAX_BYTES", str(1024 * 1024 * 1024)))
+        self.IMPORT_MAX_ROWS = int(env.get("IMPORT_MAX_ROWS", "2000000"))
+        self.IMPORT_MAX_FIELD_CHARS = int(env.get("IMPORT_MAX_FIELD_CHARS", "10000"))
 
         for key, value in overrides.items():
             setattr(self, key, value)

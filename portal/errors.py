@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from contextlib import suppress
 
-from flask import g, render_template, request
+from flask import Response, g, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, OperationalError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, SecurityError
 
 from models import db
 from portal.access import api_error, is_api_request
@@ -27,12 +27,12 @@ def _messages():
     }
 
 
-def _answer(status: int, message: str | None = None, code: str | None = None):
+def _answer(status: int, message: str | None = None, code: str | None = None, **extra):
     default_code, default_message = _messages().get(status, ("error", _("The request failed.")))
     message = message or default_message
     code = code or default_code
     if is_api_request() or request.accept_mimetypes.best == "application/json":
-        response, status = api_error(status, code, message)
+        response, status = api_error(status, code, message, **extra)
         if status == 503:
             response.headers["Retry-After"] = "5"
         return response, status
@@ -63,12 +63,19 @@ def register_errorhandlers(app):
         message = _("The form has expired or was not sent from this site. Please reload the page and try again.")
         return _answer(400, message, "csrf")
 
+    @app.errorhandler(SecurityError)
+    def untrusted_host(_error):
+        """A Host outside TRUSTED_HOSTS: no URL can be built for it, so no page with links either."""
+        return Response(_("The request could not be understood.") + "\n", 400, mimetype="text/plain")
+
     @app.errorhandler(HTTPException)
     def http_error(error):
         message = None
         if error.code == 400 and error.description and getattr(error, "user_message", False):
             message = error.description
-        return _answer(error.code or 500, message)
+        field = getattr(error, "field", None)  # JsonRefused names where in the body the problem is
+        return _answer(error.code or 500, message, getattr(error, "api_code", None),
+                       **({"field": field} if field else {}))
 
     @app.errorhandler(OperationalError)
     def database_unavailable(error):

@@ -86,7 +86,8 @@ def download(fmt: str, filename: str, header: Sequence[str], rows: Iterable[Sequ
     if fmt == "xlsx":
         body, mimetype = xlsx_bytes(header, rows, title), XLSX_TYPE
     else:
-        body, mimetype, fmt = csv_bytes(header, rows), "text/csv; charset=utf-8", "csv"
+        # Werkzeug adds "; charset=utf-8" to a text/* mimetype itself: naming it here too doubled it.
+        body, mimetype, fmt = csv_bytes(header, rows), "text/csv", "csv"
     response = Response(body, mimetype=mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}.{fmt}"'
     return response

@@ -2,14 +2,19 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import timedelta
 
-from flask import g, request
+from flask import current_app, g, request
 from flask_babel import lazy_gettext as _l
 from flask_login import AnonymousUserMixin
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import joinedload
 
-from models import ApiToken, User, db
+from models import ApiToken, User, db, utcnow
+from models.types import UTCDateTime
+
+LAST_USED_EVERY = timedelta(minutes=1)
 
 
 def hash_token(token: str) -> str:
@@ -52,12 +57,32 @@ def load_api_user():
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         return None
+    now = utcnow()
     row = db.session.scalar(
-        select(ApiToken).where(ApiToken.token_hash == hash_token(token.strip()), ApiToken.revoked_at.is_(None))
+        select(ApiToken).where(ApiToken.token_hash == hash_token(token.strip()), ApiToken.revoked_at.is_(None),
+                               ApiToken.expires_at > now)
     )
     if row is None or not row.user.active:
         return None
     g._login_user = row.user
     g.api_token_id = row.id
+    if row.last_used_at is None or now - row.last_used_at >= LAST_USED_EVERY:
+        _touch(row.id, now)
     return None
+
+
+def _touch(token_id: int, now) -> None:
+    """Write last_used_at on a connection of its own (read-only requests write nothing), once a minute at most:
+    the WHERE keeps two workers from both writing within the same minute."""
+    stamp = bindparam("now", type_=UTCDateTime())
+    cutoff = bindparam("cutoff", type_=UTCDateTime())
+    try:
+        with db.engine.begin() as connection:
+            connection.execute(
+                update(ApiToken.__table__).where(
+                    ApiToken.__table__.c.id == token_id,
+                    or_(ApiToken.__table__.c.last_used_at.is_(None), ApiToken.__table__.c.last_used_at < cutoff))
+                .values(last_used_at=stamp), {"now": now, "cutoff": now - LAST_USED_EVERY})
+    except DBAPIError:  # the request itself must not fail over a usage stamp
+        current_app.logger.warning("could not write last_used_at of API token %s", token_id, exc_info=True)
 

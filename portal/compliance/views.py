@@ -358,7 +358,7 @@ def _csv_stream(filename: str, header: list[str], rows) -> Response:
                 yield _drain(buffer).encode("utf-8")
         yield _drain(buffer).encode("utf-8")
 
-    response = Response(stream_with_context(generate()), mimetype="text/csv; charset=utf-8")
+    response = Response(stream_with_context(generate()), mimetype="text/csv")  # Werkzeug adds the one charset
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
     return response
 

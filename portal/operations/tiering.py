@@ -22,6 +22,7 @@ from models.types import UTCDateTime
 from portal.audit import record
 from portal.operations.errors import OperationError
 from portal.operations.risk import add_months
+from portal.rules import numbers
 from portal.rules.tiering import TIERS, ThresholdError, TierThreshold, tier_case_sql, validate_thresholds
 
 MONEY = Numeric(18, 2)
@@ -96,6 +97,8 @@ def parse_amount(raw: object, field: str, label: str) -> Decimal:
                              "invalid_amount")
     if amount < 0:
         raise OperationError(_("%(label)s must not be negative.", label=label), field, "negative")
+    if numbers.decimal_problem(amount) == numbers.TOO_LARGE:  # before quantize, which 1e999999 would break
+        raise OperationError(_("%(label)s is too large.", label=label), field, "too_large")
     if amount != amount.quantize(Decimal("0.01")):
         raise OperationError(_("%(label)s may have at most 2 decimal places.", label=label), field,
                              "too_many_decimals")

@@ -26,6 +26,7 @@ from models import (
     PromotionNomination,
     PromotionRecommendation,
     PromotionRuleSet,
+    Team,
     User,
     db,
 )
@@ -450,6 +451,8 @@ def _team_filter(scope: list[int] | None) -> tuple[list[int] | None, str]:
         return scope, ""
     found = [row.id for row in reports.teams(scope) if row.code == code]
     if not found:
+        if scope is not None and db.session.scalar(select(Team.id).where(Team.code == code)) is not None:
+            deny("team", code[:40])  # another supervisor's team: refused and logged, as any object not one's own
         abort(404)
     return found, code
 

@@ -416,8 +416,10 @@ def _submit_refused(flow: Flow, steps, draft: dict, error: OperationError):
 def _assessment_or_404(assessment_id: int, client: Client | None = None) -> tuple[RiskAssessment, Client]:
     """The assessment if the caller may see its client (and it belongs to `client`, when given)."""
     assessment = db.session.get(RiskAssessment, assessment_id) if 0 < assessment_id <= MAX_DB_INT else None
-    if assessment is None or (client is not None and assessment.client_id != client.id):
+    if assessment is None:
         abort(404)
+    if client is not None and assessment.client_id != client.id:
+        deny("assessment", assessment_id)  # another client's: refused and logged, its existence not confirmed
     owner = client or db.session.get(Client, assessment.client_id)
     if not can_see_client(current_user, owner):
         deny("assessment", assessment_id)

@@ -52,6 +52,8 @@ HISTORY_LENGTH = 24
 CLASSES: tuple[str, ...] = ("barred", "subprime", "blemished", "normal")
 
 FIELDS: tuple[str, ...] = ("kind", "status", "current_overdue", "history")
+# What the Integer column holds; any count past it is a typing error, not a report.
+MAX_CURRENT_OVERDUE = 2 ** 31 - 1
 
 # The limits of SPEC Part D; the law of the domain, so code rather than settings.
 BARRED_LEVEL = 4
@@ -196,7 +198,8 @@ def validate_account(index: int, raw: Mapping[str, Any]) -> Account:
         )
     current_overdue = raw["current_overdue"]
     # bool is a subclass of int; True is not a count of overdue periods.
-    if isinstance(current_overdue, bool) or not isinstance(current_overdue, int) or current_overdue < 0:
+    if (isinstance(current_overdue, bool) or not isinstance(current_overdue, int) or current_overdue < 0
+            or current_overdue > MAX_CURRENT_OVERDUE):
         raise AccountError(
             index,
             "current_overdue",
