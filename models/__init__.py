@@ -29,6 +29,7 @@ def utcnow() -> datetime:
 
 
 from models.audit import AuditEntry  # noqa: E402,F401
+from models.branches import Branch  # noqa: E402,F401
 from models.clients import ID_TYPES, BookVersion, Client, ClientAssignment  # noqa: E402,F401
 from models.credit import CreditAccount, CreditScreening  # noqa: E402,F401
 from models.evaluations import (  # noqa: E402,F401
@@ -62,3 +63,4 @@ from models.tiering import (  # noqa: E402,F401
     ServicePackage,
     TierThresholdSet,
 )
+from models.imports import DataImport  # noqa: E402,F401
