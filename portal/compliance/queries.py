@@ -36,7 +36,6 @@ from sqlalchemy import (
     literal,
     or_,
     select,
-    text,
     true,
 )
 from sqlalchemy.orm import aliased
@@ -53,8 +52,8 @@ from models import (
     Team,
     db,
 )
-from portal.clients.queries import branch_name
 from portal.access import can_see_manager, deny, scope_clients, supervised_team_ids
+from portal.clients.queries import branch_name
 from portal.operations.risk import BUSINESS_TZ, EXPIRING_DAYS
 from portal.replica import report_connection
 from portal.rules.questionnaire import RISK_CLASSES
