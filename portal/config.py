@@ -89,6 +89,10 @@ class Config:
         self.BOOK_CACHE_ENTRIES = int(env.get("BOOK_CACHE_ENTRIES", "512"))
         self.MAX_CONTENT_LENGTH = 32 * 1024 * 1024
         self.PROXY_FIX_HOPS = int(env.get("PROXY_FIX_HOPS", "0"))
+        # Import files (portal/imports/readers.py): refused whole past these, before they are parsed.
+        self.IMPORT_MAX_BYTES = int(env.get("IMPORT_MAX_BYTES", str(1024 * 1024 * 1024)))
+        self.IMPORT_MAX_ROWS = int(env.get("IMPORT_MAX_ROWS", "2000000"))
+        self.IMPORT_MAX_FIELD_CHARS = int(env.get("IMPORT_MAX_FIELD_CHARS", "10000"))
 
         for key, value in overrides.items():
             setattr(self, key, value)
