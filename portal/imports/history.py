@@ -26,8 +26,9 @@ def _actor(by_user) -> dict:
 def record_applied(kind: str, source: str, filename: str | None, sha256: str, by_user, options: dict,
                    at: datetime) -> DataImport:
     """The history row of an import being applied (its counts are filled in when the writes are done)."""
-    entry = DataImport(at=at, kind=kind, source=source, outcome="applied", filename=(filename or None) and filename[-200:],
-                       sha256=sha256, options=options, problem_total=0, **_actor(by_user))
+    entry = DataImport(at=at, kind=kind, source=source, outcome="applied",
+                       filename=(filename or None) and filename[-200:], sha256=sha256, options=options,
+                       problem_total=0, **_actor(by_user))
     db.session.add(entry)
     db.session.flush()
     return entry
