@@ -838,7 +838,7 @@ def import_file(kind_name: str, path: str | Path, *, source: str = "cli", filena
             raise ImportRefused(refused.code, refused.message) from None
         with rows:
             if progress is not None:
-                progress.start(rows.total, _("rows"))
+                progress.start(rows.total if rows.total is not None else _line_count(path), _("rows"))
             try:
                 header = next(rows, None)
                 if header is None or isinstance(header[1], BadRow):
@@ -856,10 +856,21 @@ def import_file(kind_name: str, path: str | Path, *, source: str = "cli", filena
                 limit=limit, batch=False, today=today)
 
 
+def _line_count(path: str | Path) -> int:
+    """The lines of a CSV file, for the progress bar (a quick count of newlines, not a parse)."""
+    count, last = 0, b""
+    with open(path, "rb") as stream:
+        while chunk := stream.read(1 << 20):
+            count += chunk.count(b"\n")
+            last = chunk[-1:]
+    return count + (1 if last not in (b"", b"\n") else 0)
+
+
 def _stage_rows(kind: Kind, rows: Iterable, order: list[str], errors: RowErrors, today: date, progress) -> None:
     from portal.imports.readers import BadRow
 
     reader = RowReader(kind, today, errors, words=True)
+    workbook = getattr(rows, "format", "csv") == "xlsx"
     expected = len(order)
     key_at = order.index(kind.key)
     with _writer("onboarding_rows", ("line", "bad", *kind.header)) as write:
@@ -873,6 +884,8 @@ def _stage_rows(kind: Kind, rows: Iterable, order: list[str], errors: RowErrors,
             if len(values) > expected:
                 while len(values) > expected and values[-1] in (None, ""):
                     values = values[:-1]
+            elif workbook and len(values) < expected:  # a sheet's row ends at its last filled cell
+                values = [*values, *([None] * (expected - len(values)))]
             if len(values) != expected:
                 key = values[key_at] if len(values) > key_at else None
                 errors.add(line, _text(key) or None, None, "field_count", f"{len(values)}/{expected}")

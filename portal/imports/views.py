@@ -22,8 +22,8 @@ PROBLEM_LIMIT = 500
 
 
 def _page(form, **extra):
-    return render_template("imports/upload.html", form=form, kinds=KINDS, result=None, refused=None,
-                           problem_limit=PROBLEM_LIMIT, **extra)
+    context = {"result": None, "refused": None, "problem_limit": PROBLEM_LIMIT, **extra}
+    return render_template("imports/upload.html", form=form, kinds=KINDS, **context)
 
 
 @bp.route("/admin/imports")
