@@ -21,6 +21,7 @@ go through the same checks and the same writes.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -164,6 +165,9 @@ ID_TYPE_WORDS = {"居民身份证": "resident_id", "身份证": "resident_id", "
                  "外国人永久居留身份证": "foreign_permanent"}
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")  # a tab may stand in a field; no other control character
+
+
 # --- reading one row ----------------------------------------------------------------------------------
 
 class RowErrors:
@@ -202,37 +206,42 @@ class RowReader:
     def __init__(self, kind: Kind, today: date, errors: RowErrors, words: bool):
         self.kind, self.today, self.errors, self.words = kind, today, errors, words
         self.parse = {"branches": self._branch, "staff": self._staff, "clients": self._client}[kind.name]
+        self.specs = [(c.name, c.sql_type == "date", c.required, c.length) for c in kind.columns]
 
-    def read(self, line: int, raw: dict[str, object]) -> tuple | None:
-        """The staging tuple (line first), or None when the row's key is unusable (the row is counted bad)."""
+    def read(self, line: int, raw: dict[str, object]) -> tuple:
+        """The staging tuple: line, whether a problem was found, then the typed values in column order."""
         values: dict[str, Any] = {}
         key = _text(raw.get(self.kind.key)).upper()
         bad = False
         self.bad_fields: set[str] = set()
-        for column in self.kind.columns:
-            value = raw.get(column.name)
-            if column.sql_type == "date":
+        add = self.errors.add
+        # One search over the row's text finds control characters; only a row with some is searched per column.
+        controlled = _CONTROL.search("".join(v for v in raw.values() if type(v) is str)) is not None
+        for name, is_date, required, length in self.specs:
+            value = raw.get(name)
+            if is_date:
                 day, code = identity.parse_date(value)
                 if code:
-                    self.errors.add(line, key, column.name, code)
-                    self.bad_fields.add(column.name)
+                    add(line, key, name, code)
+                    self.bad_fields.add(name)
                     bad = True
-                values[column.name] = day
-                if day is None and column.required and not code:
-                    self.errors.add(line, key, column.name, "missing")
+                elif day is None and required:
+                    add(line, key, name, "missing")
                     bad = True
+                values[name] = day
                 continue
-            words = _text(value)
-            if "\x00" in words or any(ord(c) < 32 and c not in "\t" for c in words):
-                self.errors.add(line, key, column.name, "control_characters")
+            words = value.strip() if type(value) is str and value.isascii() else _text(value)
+            if controlled and _CONTROL.search(words):
+                add(line, key, name, "control_characters")
                 bad, words = True, ""
-            if column.required and not words:
-                self.errors.add(line, key, column.name, "missing")
-                bad = True
-            elif column.length and len(words) > column.length:
-                self.errors.add(line, key, column.name, "too_long", column.length)
-                bad, words = True, words[:column.length]
-            values[column.name] = words
+            if not words:
+                if required:
+                    add(line, key, name, "missing")
+                    bad = True
+            elif length and len(words) > length:
+                add(line, key, name, "too_long", length)
+                bad, words = True, words[:length]
+            values[name] = words
         if key and not identity.is_code(key):
             self.errors.add(line, key, self.kind.key, "invalid_code")
             bad = True
@@ -441,8 +450,13 @@ def _header(kind: Kind, names: Sequence[object]) -> list[str | None]:
 _ERRORS = "INSERT INTO onboarding_errors (line, key, field, code, detail) "
 
 
-def _analyze(*tables: str) -> None:
-    if _postgres():  # temporary tables get no autovacuum statistics
+ANALYZE_FROM = 20_000
+
+
+def _analyze(*tables: str, rows: int | None = None) -> None:
+    """Statistics for temporary tables (autovacuum never visits them), where their size makes plans differ: a
+    small staging table is planned as one (index lookups into the big tables), a large one needs its figures."""
+    if _postgres() and (rows is None or rows >= ANALYZE_FROM):
         for table in tables:
             _exec(f"ANALYZE {table}")
 
@@ -598,21 +612,18 @@ def _plan_staff() -> ImportResult:
           " COALESCE(MIN(CASE WHEN r.team_head THEN b.id END), MIN(b.id)) AS branch_id"
           " FROM onboarding_rows r JOIN branches b ON b.code = r.branch LEFT JOIN teams t ON t.code = r.team_code"
           " WHERE r.team_code IS NOT NULL AND r.line IS NOT NULL GROUP BY r.team_code, t.id")
+    # A person is also changed when their team is renamed or moved, or when whom they head changes.
     _exec("CREATE TEMP TABLE onboarding_plan AS SELECT r.line, r.employee_no, r.name, b.id AS branch_id,"
           " r.team_code, t.id AS team_id, r.team_head, r.level, r.level_since, r.hire_date, r.status, r.email,"
           " r.phone, m.id AS manager_id, m.level AS old_level, m.status AS old_status,"
-          f" CASE WHEN m.id IS NULL THEN 'new' WHEN {changed} THEN 'changed' ELSE 'same' END AS action"
+          f" CASE WHEN m.id IS NULL THEN 'new' WHEN {changed}"
+          f" OR (o.name IS NOT NULL AND ({_distinct('t.name', 'o.name')} OR {_distinct('t.branch_id', 'o.branch_id')}))"
+          f" OR (r.team_head AND {_distinct('t.supervisor_id', 'm.id')})"
+          " OR (NOT r.team_head AND EXISTS (SELECT 1 FROM teams s WHERE s.supervisor_id = m.id))"
+          " THEN 'changed' ELSE 'same' END AS action"
           " FROM onboarding_rows r LEFT JOIN branches b ON b.code = r.branch"
-          " LEFT JOIN teams t ON t.code = r.team_code LEFT JOIN managers m ON m.employee_no = r.employee_no")
-    _analyze("onboarding_plan", "onboarding_teams")
-    # A team renamed, moved or given another head changes the rows of the people in it.
-    _exec("UPDATE onboarding_plan SET action = 'changed' WHERE action = 'same' AND team_code IN ("
-          " SELECT o.code FROM onboarding_teams o JOIN teams t ON t.id = o.team_id WHERE o.name IS NOT NULL AND ("
-          f" {_distinct('t.name', 'o.name')} OR {_distinct('t.branch_id', 'o.branch_id')}))")
-    _exec("UPDATE onboarding_plan SET action = 'changed' WHERE action = 'same' AND ("
-          " (team_head AND NOT EXISTS (SELECT 1 FROM teams t WHERE t.id = onboarding_plan.team_id"
-          "  AND t.supervisor_id = onboarding_plan.manager_id))"
-          " OR (NOT team_head AND EXISTS (SELECT 1 FROM teams t WHERE t.supervisor_id = onboarding_plan.manager_id)))")
+          " LEFT JOIN teams t ON t.code = r.team_code LEFT JOIN onboarding_teams o ON o.code = r.team_code"
+          " LEFT JOIN managers m ON m.employee_no = r.employee_no")
     result = _tally("staff")
     result.left = _count("SELECT COUNT(*) FROM onboarding_plan WHERE status = 'left'"
                          " AND (old_status IS NULL OR old_status <> 'left')")
@@ -658,8 +669,8 @@ def _apply_staff(result: ImportResult, options: Options, import_id: int, by_user
     db.session.execute(text("INSERT INTO teams (code, name, branch_id, created_at) SELECT code, name, branch_id, :now"
                             " FROM onboarding_teams WHERE team_id IS NULL ORDER BY code").bindparams(stamp),
                        {"now": now})
-    _exec("UPDATE onboarding_plan SET team_id = (SELECT t.id FROM teams t WHERE t.code = onboarding_plan.team_code)"
-          " WHERE team_code IS NOT NULL AND team_id IS NULL")
+    _exec("UPDATE onboarding_plan SET team_id = t.id FROM teams t"
+          " WHERE t.code = onboarding_plan.team_code AND onboarding_plan.team_id IS NULL")
     # Leavers' clients go to `reassign_to` before the leavers' records change.
     if options.reassign_to:
         target = _reassign_target(options)
@@ -686,26 +697,27 @@ def _apply_staff(result: ImportResult, options: Options, import_id: int, by_user
     # Heads: the row marked head heads its team; a head marked `no` (or leaving) stops heading it.
     _exec("UPDATE teams SET supervisor_id = NULL WHERE supervisor_id IN (SELECT m.id FROM onboarding_plan p"
           " JOIN managers m ON m.employee_no = p.employee_no WHERE NOT p.team_head OR p.status = 'left')")
-    _exec("UPDATE teams SET supervisor_id = (SELECT m.id FROM onboarding_teams o JOIN managers m"
-          " ON m.employee_no = o.head_no WHERE o.code = teams.code)"
-          " WHERE code IN (SELECT code FROM onboarding_teams WHERE head_no IS NOT NULL)")
+    _exec("UPDATE teams SET supervisor_id = m.id FROM onboarding_teams o JOIN managers m ON m.employee_no = o.head_no"
+          f" WHERE o.code = teams.code AND {_distinct('teams.supervisor_id', 'm.id')}")
     # A leaver's login stops working, as a closed client's does.
     _exec("UPDATE users SET active = false, session_version = session_version + 1 WHERE manager_id IN ("
           " SELECT manager_id FROM onboarding_plan WHERE status = 'left' AND old_status <> 'left')")
 
 
-def _reassign(moves_sql: str, params: dict, import_id: int, by_user, now) -> None:
-    """Move clients set-based as the portal's reassignment does: the assignment history first, then the book."""
+def _reassign(moves_sql: str, params: dict, import_id: int, by_user, now, move: bool = True) -> None:
+    """Move clients set-based as the portal's reassignment does: the assignment history, then (unless the caller's
+    own UPDATE of the same rows moves them) the book."""
     stamp = bindparam("now", type_=UTCDateTime())
     _exec("CREATE TEMP TABLE onboarding_moves (client_id integer, from_id integer, to_id integer)")
     _exec(f"INSERT INTO onboarding_moves {moves_sql}", params)  # nosec B608 - SQL built from this module's constants
-    _analyze("onboarding_moves")
+    _analyze("onboarding_moves", rows=db.session.info.get("onboarding_rows"))
     db.session.execute(text(
         "INSERT INTO client_assignments (client_id, from_manager_id, to_manager_id, assigned_at, assigned_by_id,"
         " reason) SELECT client_id, from_id, to_id, :now, :by, :reason FROM onboarding_moves ORDER BY client_id")
         .bindparams(stamp), {"now": now, "by": by_user.id if by_user is not None else None,
                              "reason": f"import #{import_id}"})
-    _exec("UPDATE clients SET manager_id = m.to_id FROM onboarding_moves m WHERE m.client_id = clients.id")
+    if move:
+        _exec("UPDATE clients SET manager_id = m.to_id FROM onboarding_moves m WHERE m.client_id = clients.id")
     _exec(f"DROP TABLE {'pg_temp' if _postgres() else 'temp'}.onboarding_moves")
 
 
@@ -726,7 +738,7 @@ def _plan_clients() -> ImportResult:
           " FROM onboarding_rows r JOIN branches b ON b.code = r.branch"
           " LEFT JOIN managers m ON m.employee_no = r.manager_employee_no"
           " LEFT JOIN clients c ON c.client_no = r.client_no")
-    _analyze("onboarding_plan")
+    _analyze("onboarding_plan", rows=db.session.info.get("onboarding_rows"))
     result = _tally("clients")
     result.reassigned, result.closed = (int(v or 0) for v in _exec(
         "SELECT SUM(reassigned), SUM(closing) FROM onboarding_plan").one())
@@ -737,11 +749,11 @@ def _apply_clients(result: ImportResult, import_id: int, by_user, now) -> None:
     stamp = bindparam("now", type_=UTCDateTime())
     if result.reassigned:
         _reassign("SELECT client_id, old_manager_id AS from_id, manager_id AS to_id FROM onboarding_plan"
-                  " WHERE reassigned = 1", {}, import_id, by_user, now)
+                  " WHERE reassigned = 1", {}, import_id, by_user, now, move=False)
     if result.updated:
         _exec("UPDATE clients SET name = p.name, id_type = p.id_type, id_number = p.id_number,"
               " birth_date = p.birth_date, sex = p.sex, phone = p.phone, email = p.email, branch_id = p.branch_id,"
-              " opened_on = p.opened_on, closed_on = p.closed_on"
+              " opened_on = p.opened_on, manager_id = p.manager_id, closed_on = p.closed_on"
               " FROM onboarding_plan p WHERE p.client_id = clients.id AND p.action = 'changed'")
     if result.closed:  # as close-account does: the client's login stops working now
         _exec("UPDATE users SET active = false, session_version = session_version + 1 WHERE client_id IN ("
@@ -759,10 +771,11 @@ def _apply_clients(result: ImportResult, import_id: int, by_user, now) -> None:
 
 def _check(kind: Kind, options: Options, errors: RowErrors, limit: int | None, batch: bool) -> None:
     _flush_errors(errors)
-    if not _count("SELECT COUNT(*) FROM onboarding_rows") and not _count("SELECT COUNT(*) FROM onboarding_errors") \
-            and not errors.dropped:
+    staged = _count("SELECT COUNT(*) FROM onboarding_rows")
+    db.session.info["onboarding_rows"] = staged
+    if not staged and not _count("SELECT COUNT(*) FROM onboarding_errors") and not errors.dropped:
         raise ImportRefused("empty_file", _("The file has no data rows: nothing was imported."))
-    _analyze("onboarding_rows")
+    _analyze("onboarding_rows", rows=staged)
     {"branches": _check_branches, "staff": _check_staff, "clients": _check_clients}[kind.name](options)
     _problems(kind, errors, limit, batch)
 

@@ -6,14 +6,13 @@ character: the sum of the digits weighted 7 9 10 5 8 4 2 1 6 3 7 9 10 5 8 4 2, m
 `10X98765432`. Other documents (passport, Hong Kong/Macao and Taiwan travel permits, foreign permanent
 residence card) are checked for form only.
 
-Values from files arrive as text typed by people in Excel on Chinese Windows: full-width digits, letters
-and spaces (ＡＢＣ１２３, the ideographic space) are folded to their ASCII forms and whitespace is trimmed;
+Values from files arrive as text typed by people in Excel on Chinese Windows: full-width digits, letters,
+signs and spaces (ＡＢＣ１２３－, the ideographic space) are folded to their ASCII forms and whitespace is trimmed;
 dates are `YYYY-MM-DD`, or date cells of a workbook (a datetime, or an Excel serial day number).
 """
 from __future__ import annotations
 
 import re
-import unicodedata
 from datetime import date, datetime, timedelta
 from operator import mul
 
@@ -48,11 +47,18 @@ NO = ("no", "n", "false", "0", "否", "", "不是")
 SEX_WORDS = {"M": "M", "F": "F", "男": "M", "女": "F"}
 
 
+# Full-width ASCII (U+FF01–U+FF5E) and the ideographic space, as a Chinese input method types them, folded to
+# ASCII. Only these: a full Unicode normalisation (NFKC) would also change compatibility ideographs in names.
+_FULL_WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
+
+
 def normalise(value: object) -> str:
-    """A cell's text: full-width forms folded to ASCII (NFKC), every kind of whitespace at either end trimmed."""
+    """A cell's text: full-width letters, digits, signs and spaces folded to ASCII, whitespace at either end trimmed."""
     if value is None:
         return ""
-    text = unicodedata.normalize("NFKC", str(value)) if not str(value).isascii() else str(value)
+    text = str(value)
+    if not text.isascii():
+        text = text.translate(_FULL_WIDTH)
     return text.strip()
 
 
@@ -151,6 +157,11 @@ def parse_date(value: object) -> tuple[date | None, str | None]:
         return value.date(), None
     if isinstance(value, date):
         return value, None
+    if type(value) is str and len(value) == 10 and _ISO_DATE.fullmatch(value):  # the common case, fast
+        try:
+            return date(int(value[:4]), int(value[5:7]), int(value[8:])), None
+        except ValueError:
+            return None, "invalid_date"
     if isinstance(value, bool):
         return None, "invalid_date"
     if isinstance(value, (int, float)):
