@@ -63,7 +63,8 @@ def write_files(directory: Path, today: date) -> dict[str, Path]:
         writer = csv.writer(out)
         writer.writerow(("code", "name", "name_en", "city"))
         for n, code in enumerate(branches):
-            writer.writerow((code, f"{CITIES[n % len(CITIES)]}第{n + 1}营业部", f"Branch {n + 1}", CITIES[n % len(CITIES)]))
+            city = CITIES[n % len(CITIES)]
+            writer.writerow((code, f"{city}第{n + 1}营业部", f"Branch {n + 1}", city))
     managers = []
     with paths["staff"].open("w", newline="", encoding="utf-8") as out:
         writer = csv.writer(out)
@@ -90,7 +91,8 @@ def write_files(directory: Path, today: date) -> dict[str, Path]:
             manager, branch = managers[rng.randrange(len(managers))]
             opened = born + timedelta(days=18 * 366 + rng.randrange(0, 3000))
             opened = min(opened, today - timedelta(days=1))
-            row = [f"K{n + 1:09d}", f"客户{n + 1}", "resident_id", _resident_id(REGIONS[n % len(REGIONS)], born, sequence),
+            id_number = _resident_id(REGIONS[n % len(REGIONS)], born, sequence)
+            row = [f"K{n + 1:09d}", f"客户{n + 1}", "resident_id", id_number,
                    born.isoformat(), "M" if sequence % 2 else "F", f"13{n % 10}{n:08d}"[:11], "", branch,
                    opened.isoformat(), manager, "open", ""]
             writer.writerow(row)
@@ -195,7 +197,8 @@ def run(report, url: str | None = None) -> None:
         raise RuntimeError(f"the imports created {staff['created']} staff and {full['created']} clients")
     if (delta["reassigned"], delta["closed"], delta["created"]) != (DELTA["reassigned"], DELTA["closed"], DELTA["new"]):
         raise RuntimeError(f"the delta did not do what it carries: {delta}")
-    report("onboarding_staff_s", round(staff_seconds, 2), f"import-staff of {STAFF:,} rows, teams and level history (s)")
+    report("onboarding_staff_s", round(staff_seconds, 2),
+           f"import-staff of {STAFF:,} rows, teams and level history (s)")
     report("onboarding_staff_reference_s", round(staff_reference, 2),
            "reference: raw COPY of the roster + one INSERT ... SELECT into managers (s)")
     report("onboarding_staff_ratio", round(staff_seconds / staff_reference, 2),

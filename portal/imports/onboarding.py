@@ -477,10 +477,10 @@ def _unknown_branches(kind: Kind) -> None:
 def _check_branches(options: Options) -> None:
     _duplicates(BRANCHES)
     # A name held by another branch, in the database or in the file.
-    _exec(_ERRORS + "SELECT r.line, r.code, 'name', 'name_taken', b.code FROM onboarding_rows r"
+    _exec(_ERRORS + "SELECT r.line, r.code, 'name', 'name_taken', b.code FROM onboarding_rows r"  # nosec B608 - only this module's table/column names and SQL fragments are spliced; values are bound
           " JOIN branches b ON b.name = r.name AND b.code <> r.code"
           " WHERE NOT EXISTS (SELECT 1 FROM onboarding_rows o WHERE o.code = b.code AND o.name <> r.name)")
-    _exec(_ERRORS + "SELECT line, code, 'name', 'name_taken', first_code FROM ("
+    _exec(_ERRORS + "SELECT line, code, 'name', 'name_taken', first_code FROM ("  # nosec B608 - only this module's table/column names and SQL fragments are spliced; values are bound
           " SELECT line, code, FIRST_VALUE(code) OVER (PARTITION BY name ORDER BY line) AS first_code"
           " FROM onboarding_rows WHERE name <> '') d WHERE code <> first_code")
 
@@ -489,13 +489,13 @@ def _check_staff(options: Options) -> None:
     _duplicates(STAFF)
     _leavers(options)
     _unknown_branches(STAFF)
-    _exec(_ERRORS + "SELECT r.line, r.employee_no, 'team_code', 'unknown_team', r.team_code FROM onboarding_rows r"
+    _exec(_ERRORS + "SELECT r.line, r.employee_no, 'team_code', 'unknown_team', r.team_code FROM onboarding_rows r"  # nosec B608 - only this module's table/column names and SQL fragments are spliced; values are bound
           " WHERE r.team_code IS NOT NULL AND r.team_name IS NULL"
           " AND NOT EXISTS (SELECT 1 FROM teams t WHERE t.code = r.team_code)")
-    _exec(_ERRORS + "SELECT line, employee_no, 'team_head', 'two_heads', CAST(first_line AS text) FROM ("
+    _exec(_ERRORS + "SELECT line, employee_no, 'team_head', 'two_heads', CAST(first_line AS text) FROM ("  # nosec B608 - only this module's table/column names and SQL fragments are spliced; values are bound
           " SELECT line, employee_no, MIN(line) OVER (PARTITION BY team_code) AS first_line FROM onboarding_rows"
           " WHERE team_head AND team_code IS NOT NULL) d WHERE line <> first_line")
-    _exec(_ERRORS + "SELECT line, employee_no, 'team_name', 'team_name_differs', CAST(first_line AS text) FROM ("
+    _exec(_ERRORS + "SELECT line, employee_no, 'team_name', 'team_name_differs', CAST(first_line AS text) FROM ("  # nosec B608 - only this module's table/column names and SQL fragments are spliced; values are bound
           " SELECT line, employee_no, team_name, FIRST_VALUE(team_name) OVER w AS first_name,"
           " FIRST_VALUE(line) OVER w AS first_line FROM onboarding_rows"
           " WHERE team_code IS NOT NULL AND team_name IS NOT NULL"
@@ -505,14 +505,14 @@ def _check_staff(options: Options) -> None:
 def _check_clients(options: Options) -> None:
     _duplicates(CLIENTS)
     _unknown_branches(CLIENTS)
-    _exec(_ERRORS + "SELECT r.line, r.client_no, 'manager_employee_no',"
+    _exec(_ERRORS + "SELECT r.line, r.client_no, 'manager_employee_no',"  # nosec B608 - only this module's table/column names and SQL fragments are spliced; values are bound
           " CASE WHEN m.id IS NULL THEN 'unknown_manager' WHEN m.status = 'left' THEN 'manager_left'"
           " ELSE 'manager_not_active' END, r.manager_employee_no"
           " FROM onboarding_rows r LEFT JOIN managers m ON m.employee_no = r.manager_employee_no"
           " LEFT JOIN clients c ON c.client_no = r.client_no"
           " WHERE r.manager_employee_no IS NOT NULL AND (m.id IS NULL OR (r.status = 'open' AND ("
           " m.status = 'left' OR (m.status <> 'active' AND (c.manager_id IS NULL OR c.manager_id <> m.id)))))")
-    _exec(_ERRORS + "SELECT r.line, r.client_no, 'status', 'already_closed', CAST(c.closed_on AS text)"
+    _exec(_ERRORS + "SELECT r.line, r.client_no, 'status', 'already_closed', CAST(c.closed_on AS text)"  # nosec B608 - only this module's table/column names and SQL fragments are spliced; values are bound
           " FROM onboarding_rows r JOIN clients c ON c.client_no = r.client_no"
           " WHERE c.closed_on IS NOT NULL AND (r.status = 'open' OR r.closed_on <> c.closed_on)")
 
@@ -579,7 +579,7 @@ def _add_missing(kind: Kind, today: date) -> None:
 
 
 def _plan_branches() -> ImportResult:
-    _exec("CREATE TEMP TABLE onboarding_plan AS SELECT r.code, r.name, r.name_en, r.city, b.id AS branch_id,"
+    _exec("CREATE TEMP TABLE onboarding_plan AS SELECT r.code, r.name, r.name_en, r.city, b.id AS branch_id,"  # nosec B608 - only this module's table/column names and SQL fragments are spliced; values are bound
           f" CASE WHEN b.id IS NULL THEN 'new' WHEN {_distinct('b.name', 'r.name')}"
           f" OR {_distinct('b.name_en', 'r.name_en')} OR {_distinct('b.city', 'r.city')} THEN 'changed'"
           " ELSE 'same' END AS action FROM onboarding_rows r LEFT JOIN branches b ON b.code = r.code")
@@ -613,7 +613,7 @@ def _plan_staff() -> ImportResult:
           " FROM onboarding_rows r JOIN branches b ON b.code = r.branch LEFT JOIN teams t ON t.code = r.team_code"
           " WHERE r.team_code IS NOT NULL AND r.line IS NOT NULL GROUP BY r.team_code, t.id")
     # A person is also changed when their team is renamed or moved, or when whom they head changes.
-    _exec("CREATE TEMP TABLE onboarding_plan AS SELECT r.line, r.employee_no, r.name, b.id AS branch_id,"
+    _exec("CREATE TEMP TABLE onboarding_plan AS SELECT r.line, r.employee_no, r.name, b.id AS branch_id,"  # nosec B608 - only this module's table/column names and SQL fragments are spliced; values are bound
           " r.team_code, t.id AS team_id, r.team_head, r.level, r.level_since, r.hire_date, r.status, r.email,"
           " r.phone, m.id AS manager_id, m.level AS old_level, m.status AS old_status,"
           f" CASE WHEN m.id IS NULL THEN 'new' WHEN {changed}"
@@ -637,7 +637,7 @@ def _leavers(options: Options) -> None:
           " JOIN clients c ON c.manager_id = m.id AND c.closed_on IS NULL"
           " WHERE r.status = 'left' GROUP BY r.line, r.employee_no, m.id")
     if not options.reassign_to:
-        _exec(_ERRORS + "SELECT line, employee_no, 'status', 'leaver_has_clients', CAST(clients AS text)"
+        _exec(_ERRORS + "SELECT line, employee_no, 'status', 'leaver_has_clients', CAST(clients AS text)"  # nosec B608 - only this module's table/column names and SQL fragments are spliced; values are bound
               " FROM onboarding_leavers")
 
 
@@ -663,7 +663,7 @@ def _reassign_target(options: Options) -> int:
 def _apply_staff(result: ImportResult, options: Options, import_id: int, by_user, now) -> None:
     stamp = bindparam("now", type_=UTCDateTime())
     # Teams first (staff records point at them), without heads (heads are staff records).
-    _exec("UPDATE teams SET name = o.name, branch_id = o.branch_id FROM onboarding_teams o"
+    _exec("UPDATE teams SET name = o.name, branch_id = o.branch_id FROM onboarding_teams o"  # nosec B608 - only this module's table/column names and SQL fragments are spliced; values are bound
           " WHERE o.team_id = teams.id AND o.name IS NOT NULL AND ("
           f"{_distinct('teams.name', 'o.name')} OR {_distinct('teams.branch_id', 'o.branch_id')})")
     db.session.execute(text("INSERT INTO teams (code, name, branch_id, created_at) SELECT code, name, branch_id, :now"
@@ -697,7 +697,7 @@ def _apply_staff(result: ImportResult, options: Options, import_id: int, by_user
     # Heads: the row marked head heads its team; a head marked `no` (or leaving) stops heading it.
     _exec("UPDATE teams SET supervisor_id = NULL WHERE supervisor_id IN (SELECT m.id FROM onboarding_plan p"
           " JOIN managers m ON m.employee_no = p.employee_no WHERE NOT p.team_head OR p.status = 'left')")
-    _exec("UPDATE teams SET supervisor_id = m.id FROM onboarding_teams o JOIN managers m ON m.employee_no = o.head_no"
+    _exec("UPDATE teams SET supervisor_id = m.id FROM onboarding_teams o JOIN managers m ON m.employee_no = o.head_no"  # nosec B608 - only this module's table/column names and SQL fragments are spliced; values are bound
           f" WHERE o.code = teams.code AND {_distinct('teams.supervisor_id', 'm.id')}")
     # A leaver's login stops working, as a closed client's does.
     _exec("UPDATE users SET active = false, session_version = session_version + 1 WHERE manager_id IN ("
