@@ -88,3 +88,8 @@ def test_yes_no_sex_and_codes():
                                            ("王建国", False), ("a=b", False)])
 def test_formula_looking_text(text, formula):
     assert identity.looks_like_formula(text) is formula
+
+
+def test_compatibility_ideographs_in_names_are_kept():
+    # NFKC would turn 﨑 (U+FA11) into 崎; a person's name is kept as written, only full-width ASCII is folded.
+    assert identity.normalise("山﨑") == "山﨑"
