@@ -60,7 +60,8 @@ def plan(url: str) -> dict:
         team = conn.execute("SELECT id, code FROM teams WHERE supervisor_id = %s ORDER BY id LIMIT 1",
                             (sup_manager[0],)).fetchone()
         branches = [r[0] for r in conn.execute(
-            "SELECT branch FROM clients WHERE manager_id = %s GROUP BY branch ORDER BY count(*) DESC LIMIT 3",
+            "SELECT b.code FROM clients c JOIN branches b ON b.id = c.branch_id WHERE c.manager_id = %s"
+            " GROUP BY b.code ORDER BY count(*) DESC LIMIT 3",
             (rm_manager[0],))]
         teams = [r[0] for r in conn.execute("SELECT code FROM teams ORDER BY id LIMIT 5")]
         managers = [r[0] for r in conn.execute(

@@ -8,10 +8,12 @@ from sqlalchemy import BigInteger, Date, ForeignKey, Index, Numeric, SmallIntege
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models import db, utcnow
+from models.branches import Branch
 from models.people import Manager, User
 from models.types import UTCDateTime
 
 ID_TYPES = ("resident_id", "passport", "hk_macau_permit", "taiwan_permit", "foreign_permanent")
+SEXES = ("M", "F")
 
 
 def mask_id_number(number: str | None) -> str:
@@ -29,7 +31,7 @@ class Client(db.Model):
         # The client book pages filter by manager and sort by name or number.
         Index("ix_clients_manager_name", "manager_id", "name"),
         Index("ix_clients_manager_client_no", "manager_id", "client_no"),
-        Index("ix_clients_branch", "branch"),
+        Index("ix_clients_branch", "branch_id"),
         Index("ix_clients_manager_valid_until", "manager_id", "profile_valid_until"),
         Index("ix_clients_risk_score", "risk_score"),
         Index("ix_clients_manager_followup_due", "manager_id", "followup_due"),
@@ -48,8 +50,10 @@ class Client(db.Model):
     birth_date: Mapped[date] = mapped_column(Date)
     id_type: Mapped[str] = mapped_column(String(20), default="resident_id")
     id_number: Mapped[str] = mapped_column(String(40))
+    sex: Mapped[str | None] = mapped_column(String(1))  # M or F; the resident ID number agrees with it
     phone: Mapped[str | None] = mapped_column(String(30))
-    branch: Mapped[str] = mapped_column(String(60))
+    email: Mapped[str | None] = mapped_column(String(254))
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id"))
     opened_on: Mapped[date] = mapped_column(Date)
     manager_id: Mapped[int | None] = mapped_column(ForeignKey("managers.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -79,6 +83,7 @@ class Client(db.Model):
     anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     manager: Mapped[Manager | None] = relationship()
+    branch: Mapped[Branch] = relationship()
 
     @property
     def masked_id(self) -> str:

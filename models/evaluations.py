@@ -31,7 +31,8 @@ from models.types import UTCDateTime
 CYCLE_STATES = ("draft", "open", "closed")
 NOMINATION_STATES = ("pending", "approved", "rejected")
 NOMINATION_KINDS = ("promote", "demote")
-LEVEL_CHANGE_KINDS = ("initial", "promotion", "demotion", "correction")
+# `roster`: a level the HR roster import brought (no nomination, no approval in the portal).
+LEVEL_CHANGE_KINDS = ("initial", "promotion", "demotion", "correction", "roster")
 RECOMMENDATIONS = ("promote", "demote", "hold")
 
 

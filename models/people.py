@@ -8,6 +8,7 @@ from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Integer, Stri
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models import db, utcnow
+from models.branches import Branch
 from models.types import UTCDateTime
 
 ROLES = ("client", "rm", "supervisor", "compliance", "admin")
@@ -25,9 +26,11 @@ class Team(db.Model):
     supervisor_id: Mapped[int | None] = mapped_column(
         ForeignKey("managers.id", use_alter=True, name="fk_teams_supervisor_id_managers"), index=True
     )
+    branch_id: Mapped[int | None] = mapped_column(ForeignKey("branches.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     supervisor: Mapped[Manager | None] = relationship(foreign_keys=[supervisor_id])
+    branch: Mapped[Branch | None] = relationship()
 
 
 class Manager(db.Model):
@@ -48,9 +51,13 @@ class Manager(db.Model):
     hire_date: Mapped[date] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(10), default="active")
     team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"), index=True)
+    branch_id: Mapped[int | None] = mapped_column(ForeignKey("branches.id"))
+    email: Mapped[str | None] = mapped_column(String(254))
+    phone: Mapped[str | None] = mapped_column(String(30))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     team: Mapped[Team | None] = relationship(foreign_keys=[team_id])
+    branch: Mapped[Branch | None] = relationship()
 
 
 class User(UserMixin, db.Model):

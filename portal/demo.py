@@ -14,7 +14,7 @@ from operator import itemgetter, mul
 
 from sqlalchemy import func, insert, select, text
 
-from models import LEVELS, Client, Manager, QuestionnaireVersion, Team, User, db, utcnow
+from models import LEVELS, Branch, Client, Manager, QuestionnaireVersion, Team, User, db, utcnow
 from portal.audit import record
 
 SURNAMES = [
@@ -38,7 +38,19 @@ BRANCHES = [
     ("广州天河营业部", "440106", "GZ"), ("杭州西湖营业部", "330106", "HZ"), ("成都高新营业部", "510107", "CD"),
     ("武汉江汉营业部", "420103", "WH"), ("南京鼓楼营业部", "320106", "NJ"),
 ]
+# Each branch's record: code, English name, city (its Chinese name and stem are above).
+BRANCH_RECORDS = {
+    "北京建国门营业部": ("BJ01", "Beijing Jianguomen Branch", "北京"),
+    "上海浦东新区营业部": ("SH01", "Shanghai Pudong New Area Branch", "上海"),
+    "深圳福田营业部": ("SZ01", "Shenzhen Futian Branch", "深圳"),
+    "广州天河营业部": ("GZ01", "Guangzhou Tianhe Branch", "广州"),
+    "杭州西湖营业部": ("HZ01", "Hangzhou Xihu Branch", "杭州"),
+    "成都高新营业部": ("CD01", "Chengdu Hi-tech Zone Branch", "成都"),
+    "武汉江汉营业部": ("WH01", "Wuhan Jianghan Branch", "武汉"),
+    "南京鼓楼营业部": ("NJ01", "Nanjing Gulou Branch", "南京"),
+}
 TEAM_WORDS = ["财富管理一组", "财富管理二组", "机构服务组", "高净值客户组", "零售客户组", "综合金融组"]
+BRANCH_IDS = {name: position for position, name in enumerate(BRANCH_RECORDS, start=1)}
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 ID_CHECK = "10X98765432"
 DEMO_PASSWORD = "demo-password-2026"
@@ -113,7 +125,7 @@ def build_staff(plan: DemoPlan, rng: random.Random):
         team = {"id": team_no, "code": f"{stem}{team_no:04d}",
                 "name": f"{branch[:2]}{TEAM_WORDS[(team_no - 1) // len(BRANCHES) % len(TEAM_WORDS)]}"
                         f"{'' if team_no <= len(BRANCHES) * len(TEAM_WORDS) else team_no}",
-                "branch": branch}
+                "branch": branch, "branch_id": BRANCH_IDS[branch]}
         members = []
         for position in range(size + 1):  # position 0 is the supervisor
             if position == 0:
@@ -131,7 +143,7 @@ def build_staff(plan: DemoPlan, rng: random.Random):
             name, pinyin = person_name(rng)
             row = {"id": next_id, "employee_no": f"E{next_id:06d}", "name": name, "name_pinyin": pinyin,
                    "level": level, "level_since": level_since, "hire_date": hire, "status": status,
-                   "team_id": team_no}
+                   "team_id": team_no, "branch_id": team["branch_id"]}
             members.append(row)
             next_id += 1
         team["supervisor_id"] = members[0]["id"]
@@ -144,6 +156,7 @@ def client_rows(plan: DemoPlan, rng: random.Random, teams: list[dict], managers:
     """Yield client rows; books follow a heavy-tailed size distribution."""
     supervisors = {t["supervisor_id"] for t in teams}
     branch_of_team = {t["id"]: t["branch"] for t in teams}
+    id_of_branch = {t["branch"]: t["branch_id"] for t in teams}
     region_of_branch = {b: r for b, r, _s in BRANCHES}
     book_holders = [m for m in managers if m["id"] not in supervisors and m["status"] != "left"]
     weights = [rng.paretovariate(1.6) * (1.5 if m["level"] in ("senior", "principal") else 1.0) for m in book_holders]
@@ -156,9 +169,10 @@ def client_rows(plan: DemoPlan, rng: random.Random, teams: list[dict], managers:
         adult = years_before(birth, -18)
         opened = _random_date(rng, max(adult, date(2003, 1, 1)), today - timedelta(days=1))
         phone = f"1{rng.choice('3456789')}{rng.randrange(10**9):09d}"
+        id_number = resident_id(region_of_branch[branch], birth, rng.randrange(1000))
         yield {"id": i, "client_no": f"C{i:09d}", "name": name, "name_pinyin": pinyin, "birth_date": birth,
-               "id_type": "resident_id", "id_number": resident_id(region_of_branch[branch], birth, rng.randrange(1000)),
-               "phone": phone, "branch": branch, "opened_on": opened, "manager_id": manager["id"]}
+               "id_type": "resident_id", "id_number": id_number, "phone": phone, "branch_id": id_of_branch[branch],
+               "opened_on": opened, "manager_id": manager["id"], "sex": "M" if int(id_number[16]) % 2 else "F"}
 
 
 class ProfileHistory:
@@ -242,7 +256,7 @@ PROFILE_COLUMNS = ("id", "client_id", "assessment_id", "effective_at", "effectiv
                    "grade", "risk_class", "lowest_category")
 CONFIRMATION_COLUMNS = ("id", "assessment_id", "method", "paper_reference", "confirmed_by_id", "confirmed_at")
 CLIENT_COLUMNS = ("id", "client_no", "name", "name_pinyin", "birth_date", "id_type", "id_number", "phone",
-                  "branch", "opened_on", "manager_id", "created_at", "profile_id", "risk_score", "risk_grade",
+                  "branch_id", "opened_on", "manager_id", "sex", "created_at", "profile_id", "risk_score", "risk_grade",
                   "risk_class", "lowest_category", "profile_valid_until", "investor_category", "followup_grade",
                   "followup_due")
 FOLLOWUP_COLUMNS = ("id", "client_id", "logged_on", "channel", "note", "grade", "next_due", "logged_by_id",
@@ -355,7 +369,7 @@ def _batches(clients: Iterable[dict], history: ProfileHistory, size: int = 20000
         yield tables
 
 
-_client_fields = itemgetter(*CLIENT_COLUMNS[:11])
+_client_fields = itemgetter(*CLIENT_COLUMNS[:12])
 
 
 def _followups_of(client: dict, followups: FollowupHistory | None, rows: list, next_id: dict,
@@ -385,7 +399,10 @@ def seed(plan: DemoPlan, progress: Callable[[int], None] | None = None) -> dict:
 
     rng = random.Random(plan.seed)
     teams, managers = build_staff(plan, rng)
-    db.session.execute(insert(Team.__table__), [{k: t[k] for k in ("id", "code", "name")} for t in teams])
+    db.session.execute(insert(Branch.__table__), [
+        {"id": BRANCH_IDS[name], "code": code, "name": name, "name_en": name_en, "city": city}
+        for name, (code, name_en, city) in BRANCH_RECORDS.items()])
+    db.session.execute(insert(Team.__table__), [{k: t[k] for k in ("id", "code", "name", "branch_id")} for t in teams])
     db.session.execute(insert(Manager.__table__), managers)
     db.session.execute(
         Team.__table__.update().where(Team.__table__.c.id == db.bindparam("tid"))
@@ -417,7 +434,7 @@ def seed(plan: DemoPlan, progress: Callable[[int], None] | None = None) -> dict:
     for definition in deferred:  # one sort per index instead of a million incremental inserts
         db.session.execute(text(definition))
     if db.engine.dialect.name == "postgresql":
-        for table in ("teams", "managers", "clients", *COLUMNS_OF):
+        for table in ("branches", "teams", "managers", "clients", *COLUMNS_OF):
             db.session.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # nosec B608 - table names from the fixed tuple above
                                     f"(SELECT COALESCE(MAX(id), 1) FROM {table}))"))
 

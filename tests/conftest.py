@@ -138,10 +138,24 @@ class Factory:
         n = self._next()
         client = Client(client_no=client_no or f"C{n:09d}", name=name or f"客户{n}", name_pinyin=f"Kehu {n}",
                         birth_date=birth_date, id_type="resident_id", id_number=f"110105198005{n:04d}123X"[:18],
-                        phone="13800138000", branch=branch, opened_on=date(2015, 3, 1), manager=manager)
+                        phone="13800138000", branch=self.branch(branch), opened_on=date(2015, 3, 1), manager=manager)
         db.session.add(client)
         db.session.flush()
         return client
+
+    def branch(self, name="北京建国门营业部", code=None, city=None):
+        """The branch record of this name, made on first use."""
+        from sqlalchemy import func, select
+
+        from models import Branch, db
+
+        branch = db.session.scalar(select(Branch).where(Branch.name == name))
+        if branch is None:
+            number = (db.session.scalar(select(func.count(Branch.id))) or 0) + 1
+            branch = Branch(code=code or f"BR{number:03d}", name=name, city=city or name[:2])
+            db.session.add(branch)
+            db.session.flush()
+        return branch
 
     def user(self, username, role, manager=None, client=None, password=TEST_PASSWORD):
         from portal.operations.users import create_user

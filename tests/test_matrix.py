@@ -11,6 +11,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from models import (
+    Branch,
     Client,
     ClientTier,
     Product,
@@ -94,8 +95,9 @@ def build(world) -> dict:
     give_tier("CB0003", today - timedelta(days=40), 1, "7000000.00")
     give_profile("CB0003", "C2", today - timedelta(days=500), today + timedelta(days=230))
     give_profile("CB0003", "C5", today - timedelta(days=50), today + timedelta(days=680))
+    lujiazui = Branch(code="SH02", name="上海陆家嘴营业部", city="上海")
     for client_no in ("CB0001", "CB0002", "CB0003"):
-        _client(client_no).branch = "上海陆家嘴营业部"
+        _client(client_no).branch = lujiazui
     db.session.commit()
     return {"today": today}
 
@@ -200,8 +202,14 @@ def test_profile_expiry_on_the_date(app, world):
 
 def test_filters_by_branch_team_and_manager(app, world):
     build(world)
-    shanghai = grid_for("compliance", branch="上海陆家嘴营业部")
+    shanghai = grid_for("compliance", branch="上海陆家嘴营业部")  # by name, as links made before branch codes
     assert shanghai.total.clients == 3 and cells_of(shanghai)[(1, "aggressive")] == (1, Decimal("7000000.00"))
+    assert cells_of(grid_for("compliance", branch="sh02")) == cells_of(shanghai)  # by code, any case
+    from portal.compliance.queries import FilterError
+
+    with pytest.raises(FilterError) as unknown:
+        grid_for("compliance", branch="NOWHERE")
+    assert unknown.value.code == "unknown_branch"
     team_a = grid_for("compliance", team="teama")  # codes are matched in upper case
     assert team_a.total.clients == 3 and team_a.total.assets == Decimal("7700000.35")
     rma2 = grid_for("compliance", manager="RMA2")

@@ -69,6 +69,7 @@ from portal.api import (  # noqa: E402,F401  (routes register on import)
     evaluations,
     followups,
     matrix,
+    onboarding,
     openapi,
     people,
     promotions,

@@ -53,7 +53,8 @@ PATHS: dict = {
              "description": "team code; unknown: 400 unknown_team; outside the caller's scope: 404"},
             {"name": "manager", "in": "query", "schema": {"type": "string"},
              "description": "employee number; unknown: 400 unknown_manager; outside the caller's scope: 404"},
-            {"name": "branch", "in": "query", "schema": {"type": "string"}},
+            {"name": "branch", "in": "query", "schema": {"type": "string"},
+             "description": "branch code (or its name); unknown: 400 unknown_branch"},
         ],
         "responses": {**_ok({"$ref": "#/components/schemas/SuitabilityMatrix"}), **_errors(400, 401, 403, 404)}}},
 }

@@ -239,10 +239,11 @@ SPEC = {
 
 def _merge_feature_paths() -> None:
     """Each feature's API module declares its own PATHS and SCHEMAS; the document is their union."""
-    from portal.api import assets, evaluations, matrix, promotions
+    from portal.api import assets, evaluations, matrix, onboarding, promotions
 
-    for module in (assets, matrix, evaluations, promotions):
-        SPEC["paths"].update(module.PATHS)
+    for module in (assets, matrix, evaluations, promotions, onboarding):
+        for path, operations in module.PATHS.items():  # a path may gain an operation beside one declared here
+            SPEC["paths"].setdefault(path, {}).update(operations)
         SPEC["components"]["schemas"].update(module.SCHEMAS)
 
 

@@ -50,7 +50,7 @@ def client_json(client: Client, full: bool = False) -> dict:
 
         body.update(
             birth_date=client.birth_date.isoformat(),
-            branch=client.branch,
+            branch=client.branch.name,
             opened_on=client.opened_on.isoformat(),
             phone=client.phone,
             risk_class=client.risk_class,

@@ -5,14 +5,17 @@ from datetime import date
 
 from sqlalchemy import Select, and_, or_, select
 
-from models import Client, Manager, PackageCell, ServicePackage
+from models import Branch, Client, Manager, PackageCell, ServicePackage
 from portal.operations.risk import PROFILE_STATUSES, status_filter
+
+# A listed client's branch name: one primary-key probe into the small branches table per row shown.
+branch_name = select(Branch.name).where(Branch.id == Client.branch_id).correlate(Client).scalar_subquery()
 
 SORTS = {
     "name": Client.name,
     "client_no": Client.client_no,
     "opened_on": Client.opened_on,
-    "branch": Client.branch,
+    "branch": Client.branch_id,  # grouped by branch along the index, as the book shows one branch's clients together
     "risk": Client.risk_score,
     "valid_until": Client.profile_valid_until,
     "followup_grade": Client.followup_grade,
@@ -22,7 +25,7 @@ SORTS = {
 
 
 # What a row of the client book shows; plain rows, not ORM objects: a book page is read-only.
-BOOK_COLUMNS = (Client.client_no, Client.name, Client.id_number, Client.branch, Client.opened_on,
+BOOK_COLUMNS = (Client.client_no, Client.name, Client.id_number, branch_name.label("branch"), Client.opened_on,
                 Client.risk_grade, Client.risk_class, Client.lowest_category, Client.profile_valid_until,
                 Client.investor_category, Client.followup_grade, Client.followup_due, Client.credit_class,
                 Client.asset_tier)

@@ -36,12 +36,12 @@ from sqlalchemy import (
     literal,
     or_,
     select,
-    text,
     true,
 )
 from sqlalchemy.orm import aliased
 
 from models import (
+    Branch,
     Client,
     ClientTier,
     Manager,
@@ -53,6 +53,7 @@ from models import (
     db,
 )
 from portal.access import can_see_manager, deny, scope_clients, supervised_team_ids
+from portal.clients.queries import branch_name
 from portal.operations.risk import BUSINESS_TZ, EXPIRING_DAYS
 from portal.replica import report_connection
 from portal.rules.questionnaire import RISK_CLASSES
@@ -79,7 +80,7 @@ class FilterError(Exception):
 class Scope:
     """The filters of a matrix request, resolved: within the caller's own scope, which applies as well."""
 
-    branch: str | None = None
+    branch: Branch | None = None
     team: Team | None = None
     manager: Manager | None = None
 
@@ -87,8 +88,8 @@ class Scope:
     def args(self) -> dict[str, str]:
         """The filters as query arguments, for links and exports."""
         args = {}
-        if self.branch:
-            args["branch"] = self.branch
+        if self.branch is not None:
+            args["branch"] = self.branch.code
         if self.team is not None:
             args["team"] = self.team.code
         if self.manager is not None:
@@ -124,9 +125,16 @@ def team_in_scope(user, team: Team) -> bool:
 
 def resolve_scope(user, branch: str | None = None, team_code: str | None = None,
                   manager_no: str | None = None) -> Scope:
-    """Look the filters up: unknown → FilterError; a team or manager outside the caller's scope → 404 (logged)."""
-    branch = (branch or "").strip()[:60] or None
-    team = manager = None
+    """Look the filters up: unknown → FilterError; a team or manager outside the caller's scope → 404 (logged).
+
+    A branch is named by its code, or by its name (links made before branches were records)."""
+    branch_key = (branch or "").strip()[:60]
+    branch = team = manager = None
+    if branch_key:
+        branch = (db.session.scalar(select(Branch).where(Branch.code == branch_key.upper()))
+                  or db.session.scalar(select(Branch).where(Branch.name == branch_key)))
+        if branch is None:
+            raise FilterError("branch", "unknown_branch", _("No branch has the code %(code)s.", code=branch_key))
     team_code = (team_code or "").strip()
     if team_code:
         team = db.session.scalar(select(Team).where(Team.code == team_code.upper()))
@@ -148,8 +156,8 @@ def resolve_scope(user, branch: str | None = None, team_code: str | None = None,
 def apply_scope(stmt: Select, user, scope: Scope) -> Select:
     """The caller's own scope (rm: book; supervisor: teams) narrowed by the filters."""
     stmt = scope_clients(stmt, user)
-    if scope.branch:
-        stmt = stmt.where(Client.branch == scope.branch)
+    if scope.branch is not None:
+        stmt = stmt.where(Client.branch_id == scope.branch.id)
     if scope.team is not None:
         stmt = stmt.where(Client.manager_id.in_(select(Manager.id).where(Manager.team_id == scope.team.id)))
     if scope.manager is not None:
@@ -157,16 +165,11 @@ def apply_scope(stmt: Select, user, scope: Scope) -> Select:
     return stmt
 
 
-def branches(user) -> list[str]:
-    """Branch names for the filter: a loose index scan (one probe per branch) over everyone, or the scoped set."""
-    if user.role in ("admin", "compliance"):
-        return list(db.session.scalars(text(
-            "WITH RECURSIVE b(branch) AS ("
-            " SELECT MIN(branch) FROM clients"
-            " UNION ALL"
-            " SELECT (SELECT MIN(c.branch) FROM clients c WHERE c.branch > b.branch) FROM b WHERE b.branch IS NOT NULL"
-            ") SELECT branch FROM b WHERE branch IS NOT NULL LIMIT 500")))
-    stmt = scope_clients(select(Client.branch).distinct(), user).order_by(Client.branch).limit(500)
+def branches(user) -> list[Branch]:
+    """Branches for the filter: every branch record for the whole-firm roles, else those the scoped clients are in."""
+    stmt = select(Branch).order_by(Branch.code).limit(500)
+    if user.role not in ("admin", "compliance"):
+        stmt = stmt.where(Branch.id.in_(scope_clients(select(Client.branch_id).distinct(), user)))
     return list(db.session.scalars(stmt))
 
 
@@ -357,7 +360,7 @@ def matrix(user, scope: Scope, day: date, today: date) -> Matrix:
 # --- lists --------------------------------------------------------------------------------------------
 
 def _list_columns(as_of: AsOf) -> tuple:
-    return (Client.client_no, Client.name, Client.id_number, Client.branch, as_of.tier.label("tier"),
+    return (Client.client_no, Client.name, Client.id_number, branch_name.label("branch"), as_of.tier.label("tier"),
             as_of.assets.label("assets"), as_of.risk_class.label("risk_class"), as_of.grade.label("grade"),
             as_of.lowest.label("lowest_category"), as_of.valid_until.label("valid_until"),
             as_of.status.label("status"), Manager.employee_no.label("manager_no"), Manager.name.label("manager_name"))

@@ -77,7 +77,7 @@ class Filters:
 def _filters() -> Filters:
     today = business_today()
     raw = {key: (request.args.get(key) or "").strip()[:60] for key in ("as_of", "branch", "team", "manager")}
-    errors, day, scope = {}, today, Scope(branch=raw["branch"] or None)
+    errors, day, scope = {}, today, Scope()
     try:
         day = parse_as_of(raw["as_of"], today)
     except FilterError as error:
@@ -130,8 +130,8 @@ def filter_words(filters: Filters) -> str:
     """`branch=…; team=…; manager=…` for an export's note row."""
     scope = filters.scope
     parts = [f"{_('As of')}: {filters.day.isoformat()}"]
-    if scope.branch:
-        parts.append(f"{_('Branch')}: {scope.branch}")
+    if scope.branch is not None:
+        parts.append(f"{_('Branch')}: {scope.branch.code} {scope.branch.name}")
     if scope.team is not None:
         parts.append(f"{_('Team')}: {scope.team.code}")
     if scope.manager is not None:

@@ -16,11 +16,18 @@ Every import reads its file through this module so that the same guarantees hold
 
 Interface (stable: other imports build on these names)
 -------------------------------------------------------
-`open_rows(path, filename=None, *, limits=None, encoding=..., bad_encoding=...) -> Rows`
+`open_rows(path, filename=None, *, limits=None, encoding="auto", bad_encoding=...) -> Rows`
     A file on disk: XLSX when it is a ZIP container (the first worksheet), otherwise CSV.
-`csv_rows(source, *, limits=None, encoding="utf-8-sig", bad_encoding="refuse") -> Rows`
+`csv_rows(source, *, limits=None, encoding="auto", bad_encoding="refuse") -> Rows`
     `source`: bytes, str or a binary stream. `bad_encoding="refuse"` refuses the whole file when a
     byte sequence is not valid in `encoding`; `"row"` reports each such line as a `BadRow("encoding")`.
+    `encoding="auto"` (the default) detects it: see `detect_encoding`.
+`detect_encoding(source) -> "utf-8-sig" | "utf-8" | "gb18030"`
+    What CSV files are saved in: UTF-8 with a byte-order mark (Excel's "CSV UTF-8"), UTF-8 without
+    one, or GB18030/GBK (Excel's plain "CSV" on a Chinese Windows). The whole content is decoded, not
+    a sample: a file is read as GB18030 only when it is not valid UTF-8 and is valid GB18030 to its
+    last byte, so a file is never read in a wrong encoding silently; a file valid in neither is
+    refused as a whole (FileRefused "encoding") with a message that says how to save it.
 `xlsx_rows(path, *, limits=None) -> Rows`
 `file_format(path, filename=None) -> "csv" | "xlsx"`; `check_size(path, fmt, limits=None)`.
 
@@ -34,7 +41,8 @@ A `Rows` is an iterator of `(line, values)`:
              column of the over-long field where there is one.
     Rows with no content are skipped (they still count toward the row limit and the line numbers).
     `Rows.total` is the number of rows counted before reading (XLSX) or None (CSV); `Rows.format`
-    is "csv" or "xlsx". Use it as a context manager (or call `close()`) to release the file.
+    is "csv" or "xlsx"; `Rows.encoding` the encoding a CSV was read in (None for XLSX). Use it as a
+    context manager (or call `close()`) to release the file.
 
 `FileRefused(code, message)`: the whole file is refused, raised when the reader is opened or while
 iterating (the row limit, a malformed part found mid-sheet); the caller imports nothing then.
@@ -229,13 +237,76 @@ def _inspect_xlsx(path: str | Path, limits: Limits) -> int:
     return rows
 
 
+# --- encodings ------------------------------------------------------------------------------------
+
+AUTO = "auto"
+_UTF8_BOM = codecs.BOM_UTF8
+
+
+def _neither_encoding() -> FileRefused:
+    return FileRefused(ENCODING, _(
+        "The file is neither UTF-8 nor GB18030 (GBK) text, so it cannot be read without guessing. "
+        "Save it from your spreadsheet program as \"CSV UTF-8\" (or as .xlsx) and import it again."))
+
+
+def detect_encoding(source: bytes | bytearray | IO[bytes]) -> str:
+    """`utf-8-sig` (a UTF-8 byte-order mark), `utf-8`, or `gb18030` (GBK is a subset); FileRefused when the
+    content is valid in neither. Every byte is decoded; a stream is read through and put back where it stood."""
+    if isinstance(source, bytes | bytearray):
+        chunks: Iterator[bytes] = iter([bytes(source)])
+        start = None
+    else:
+        start = source.tell()
+        chunks = iter(lambda: source.read(_CHUNK), b"")
+    try:
+        utf8 = codecs.getincrementaldecoder("utf-8")()
+        gb = codecs.getincrementaldecoder("gb18030")()
+        utf8_ok = gb_ok = True
+        first = True
+        for chunk in chunks:
+            if first:
+                if chunk.startswith(_UTF8_BOM):
+                    return "utf-8-sig"  # the mark says so; a bad byte later is refused while reading
+                first = False
+            if utf8_ok:
+                try:
+                    utf8.decode(chunk)
+                except UnicodeDecodeError:
+                    utf8_ok = False
+            if gb_ok:
+                try:
+                    gb.decode(chunk)
+                except UnicodeDecodeError:
+                    gb_ok = False
+            if not utf8_ok and not gb_ok:
+                break
+        for decoder, ok in ((utf8, utf8_ok), (gb, gb_ok)):
+            if ok:
+                try:
+                    decoder.decode(b"", final=True)  # a sequence cut at the end of the file
+                except UnicodeDecodeError:
+                    if decoder is utf8:
+                        utf8_ok = False
+                    else:
+                        gb_ok = False
+    finally:
+        if start is not None:
+            source.seek(start)
+    if utf8_ok:
+        return "utf-8"
+    if gb_ok:
+        return "gb18030"
+    raise _neither_encoding()
+
+
 # --- the row iterators -----------------------------------------------------------------------------
 
 class Rows(Iterator[tuple[int, Any]]):
     """(line, values | BadRow) of one file; `total` rows counted beforehand (XLSX) or None."""
 
-    def __init__(self, fmt: str, rows: Iterator[tuple[int, Any]], total: int | None = None, closer=None):
-        self.format, self.total = fmt, total
+    def __init__(self, fmt: str, rows: Iterator[tuple[int, Any]], total: int | None = None, closer=None,
+                 encoding: str | None = None):
+        self.format, self.total, self.encoding = fmt, total, encoding
         self._rows, self._closer = rows, closer
 
     def __iter__(self) -> Rows:
@@ -261,7 +332,7 @@ class Rows(Iterator[tuple[int, Any]]):
 
 
 def open_rows(path: str | Path, filename: str | None = None, *, limits: Limits | None = None,
-              encoding: str = "utf-8-sig", bad_encoding: str = "refuse") -> Rows:
+              encoding: str = AUTO, bad_encoding: str = "refuse") -> Rows:
     """The rows of a file on disk: XLSX (first worksheet) when it is a ZIP container, otherwise CSV."""
     limits = limits or Limits.current()
     if file_format(path, filename) == "xlsx":
@@ -293,10 +364,28 @@ def _cut(values: list[Any], limit: int) -> list[Any]:
     return [value[:limit] if isinstance(value, str) else value for value in values]
 
 
-def csv_rows(source: bytes | str | IO[bytes], *, limits: Limits | None = None, encoding: str = "utf-8-sig",
+def csv_rows(source: bytes | str | IO[bytes], *, limits: Limits | None = None, encoding: str = AUTO,
              bad_encoding: str = "refuse") -> Rows:
     """The rows of CSV content (bytes, text, or a binary stream read from where it stands)."""
     limits = limits or Limits.current()
+    if encoding == AUTO:
+        if isinstance(source, str):
+            encoding = "utf-8"
+        else:
+            if not isinstance(source, bytes | bytearray) and not source.seekable():
+                source = source.read(limits.max_bytes + 1)
+            try:
+                encoding = detect_encoding(source)
+            except FileRefused:
+                if bad_encoding != "row":
+                    raise
+                encoding = "utf-8"  # each line that is not UTF-8 is then named as a bad row
+    rows = _csv_rows(source, limits, encoding, bad_encoding)
+    rows.encoding = encoding
+    return rows
+
+
+def _csv_rows(source: bytes | str | IO[bytes], limits: Limits, encoding: str, bad_encoding: str) -> Rows:
     if bad_encoding not in ("refuse", "row"):
         raise ValueError("bad_encoding is 'refuse' or 'row'")
     errors = "strict" if bad_encoding == "refuse" else "surrogateescape"

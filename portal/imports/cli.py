@@ -1,0 +1,94 @@
+"""Flask commands of the onboarding imports: import-branches, import-staff, import-clients."""
+from __future__ import annotations
+
+import json
+
+import click
+from flask import Flask
+
+from models import db
+
+PRINT_LIMIT = 200
+
+
+def _run(kind: str, path: str, dry_run: bool, full: bool, apply_missing: bool, reassign_to: str | None) -> None:
+    from portal.imports import history
+    from portal.imports.onboarding import ImportRefused, Options, import_file
+    from portal.tiering.cli import _Bar
+
+    if apply_missing and not full:
+        raise click.UsageError("--apply-missing needs --full (the file must be the whole roster or master).")
+    options = Options(dry_run=dry_run, full=full, apply_missing=apply_missing, reassign_to=reassign_to)
+    bar = _Bar()
+    try:
+        result = import_file(kind, path, source="cli", options=options, limit=PRINT_LIMIT, progress=bar)
+    except ImportRefused as refused:
+        bar.finish()
+        db.session.rollback()
+        for problem in refused.problems:
+            where = f"line {problem.line}" if problem.line is not None else "not in the file"
+            key = f" [{problem.key}]" if problem.key else ""
+            column = f" {problem.field}" if problem.field else ""
+            click.echo(f"{where}{key}{column}: {problem.code}: {problem.message}", err=True)
+        if refused.total > len(refused.problems):
+            click.echo(f"... and {refused.total - len(refused.problems)} more bad rows.", err=True)
+        click.echo(refused.message, err=True)
+        if not dry_run:
+            from pathlib import Path
+
+            from portal.imports.onboarding import _file_sha256
+
+            history.record_refused(kind, "cli", Path(path).name, _file_sha256(path), None, options.as_dict(), refused)
+            db.session.commit()
+        raise SystemExit(1) from None
+    except BaseException:
+        bar.finish()
+        db.session.rollback()
+        raise
+    if dry_run:
+        db.session.rollback()
+        click.echo("Dry run: nothing was written.")
+    else:
+        db.session.commit()
+    if result.missing:
+        click.echo(f"{result.missing} records are not in the file"
+                   + (" and were marked left/closed" if apply_missing and kind != "branches" else
+                      " and were left alone (add --apply-missing to mark them left/closed)")
+                   + ": " + ", ".join(result.missing_keys)
+                   + (" …" if result.missing > len(result.missing_keys) else ""))
+    click.echo(json.dumps(result.as_dict(), ensure_ascii=False))
+
+
+def _common(command):
+    command = click.option("--apply-missing", is_flag=True,
+                           help="With --full: staff missing from the file become left, clients closed.")(command)
+    command = click.option("--full", is_flag=True,
+                           help="The file is the whole roster/master: list the records missing from it.")(command)
+    command = click.option("--dry-run", is_flag=True, help="Check everything and count; write nothing.")(command)
+    return click.argument("path", type=click.Path(exists=True, dir_okay=False))(command)
+
+
+def register(app: Flask) -> None:
+    """Add the onboarding commands to `flask --app app`."""
+
+    @app.cli.command("import-branches")
+    @_common
+    def import_branches(path: str, dry_run: bool, full: bool, apply_missing: bool):
+        """Import branches (CSV or XLSX; header code,name,name_en,city); upsert by code."""
+        _run("branches", path, dry_run, full, apply_missing, None)
+
+    @app.cli.command("import-staff")
+    @_common
+    @click.option("--reassign-to", "reassign_to", default=None, metavar="EMPLOYEE_NO",
+                  help="Move the clients of everyone leaving in this file to this active staff member.")
+    def import_staff(path: str, dry_run: bool, full: bool, apply_missing: bool, reassign_to: str | None):
+        """Import the staff roster (CSV or XLSX; header employee_no,name,branch,team_code,team_name,team_head,level,
+        level_since,hire_date,status,email,phone); upsert by employee_no."""
+        _run("staff", path, dry_run, full, apply_missing, reassign_to)
+
+    @app.cli.command("import-clients")
+    @_common
+    def import_clients(path: str, dry_run: bool, full: bool, apply_missing: bool):
+        """Import the client master (CSV or XLSX; header client_no,name,id_type,id_number,birth_date,sex,phone,email,
+        branch,opened_on,manager_employee_no,status,closed_on); upsert by client_no."""
+        _run("clients", path, dry_run, full, apply_missing, None)
