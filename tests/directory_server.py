@@ -32,7 +32,7 @@ SUPERVISOR_GROUP = f"cn=portal-supervisors,{GROUPS}"
 
 # login name -> (employee number, display name, password, groups)
 PEOPLE_ENTRIES = {
-    "zhang.wei": ("RMA1", "张伟", "zhang-directory-pw", []),
+    "zhang.wei": ("DIR003", "张伟", "zhang-directory-pw", []),
     "li.na": ("SUPA", "李娜", "li-directory-pw", [SUPERVISOR_GROUP]),
     "wang.fang": ("DIR001", "王芳", "wang-directory-pw", [ADMIN_GROUP]),
     "chen.jie": ("DIR002", "陈杰", "chen-directory-pw", [COMPLIANCE_GROUP, SUPERVISOR_GROUP]),
@@ -83,8 +83,8 @@ def base_ldif() -> str:
             members[group].append(dn)
     for group, dns in members.items():
         cn = group.split(",", 1)[0].split("=", 1)[1]
-        # groupOfNames needs a member: the service account stands in for an empty group.
-        lines = "".join(f"member: {dn}\n" for dn in (dns or [SERVICE_DN]))
+        # groupOfNames needs a member: the service account stays in each, so a group can be emptied of people.
+        lines = "".join(f"member: {dn}\n" for dn in [SERVICE_DN, *dns])
         blocks.append(f"dn: {group}\nobjectClass: groupOfNames\ncn: {cn}\n{lines}")
     return "\n".join(blocks)
 

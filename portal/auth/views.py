@@ -9,6 +9,7 @@ from forms.auth import LanguageForm, LoginForm, LogoutForm
 from models import db, utcnow
 from portal.access import allow, public
 from portal.audit import record, record_now
+from portal.auth.directory import DirectoryUnavailable
 from portal.extensions import limiter
 from portal.operations.users import authenticate, end_all_sessions, normalise_username
 from portal.reads import read_only
@@ -37,7 +38,10 @@ def login():
     if current_user.is_authenticated and request.method == "GET":
         return redirect(url_for("home.index"))
     if form.validate_on_submit():
-        user = authenticate(form.username.data, form.password.data)
+        try:
+            user = authenticate(form.username.data, form.password.data)
+        except DirectoryUnavailable as error:
+            return _directory_unavailable(form, error)
         if user is None:
             record_now("auth.sign_in", "user", normalise_username(form.username.data)[:64], outcome="failed",
                        actor_username=normalise_username(form.username.data))
@@ -50,6 +54,16 @@ def login():
         db.session.commit()
         return redirect(safe_next(form.next.data, url_for("home.index")))
     return render_template("auth/login.html", form=form)
+
+
+def _directory_unavailable(form, error):
+    """Staff sign-in while the directory cannot answer: said plainly, logged, audited; local logins still work."""
+    current_app.logger.warning("staff directory unavailable: %s", error)
+    record_now("auth.sign_in", "user", normalise_username(form.username.data)[:64], outcome="failed",
+               actor_username=normalise_username(form.username.data), after={"reason": "directory_unavailable"})
+    flash(_("The staff directory is unavailable just now, so staff cannot sign in with their directory account. "
+            "Try again in a few minutes."), "danger")
+    return render_template("auth/login.html", form=form), 503
 
 
 @bp.route("/logout", methods=["POST"])

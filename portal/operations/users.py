@@ -114,6 +114,10 @@ def authenticate(username: str, password: str) -> User | None:
     """The active user with these credentials, or None; the work done is the same either way."""
     username = normalise_username(username)
     user = db.session.scalar(select(User).where(User.username == username)) if username else None
+    from portal.operations.signin import sign_in_with_directory, uses_directory
+
+    if username and uses_directory(user):  # staff with a directory configured: it decides (may raise unavailable)
+        return sign_in_with_directory(username, password)
     if user is None:
         method = current_app.config["PASSWORD_HASH_METHOD"]
         dummy = _DUMMY_HASH.setdefault(method, generate_password_hash("not-a-password", method=method))
