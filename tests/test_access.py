@@ -29,7 +29,8 @@ def test_policies_name_only_known_roles(app):
 
 def test_public_routes_are_only_the_expected_ones(app):
     public = {rule.endpoint for rule in app.url_map.iter_rules() if policy_of(rule.endpoint) == PUBLIC}
-    assert public == {"auth.login", "auth.language", "home.healthz", "api.openapi_document"} | BUILTIN_PUBLIC
+    assert public == {"auth.login", "auth.language", "home.healthz", "api.openapi_document", "activation.activate",
+                      "activation.activate_with_code", "activation.welcome", "activation.reset"} | BUILTIN_PUBLIC
 
 
 def test_a_route_without_policy_is_refused_for_everyone(app, client, auth, world):
