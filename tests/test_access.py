@@ -12,7 +12,8 @@ LOGIN_OF_ROLE = {"client": "client_a", "rm": "rm_a", "supervisor": "sup_a", "com
 # Sample values for URL variables, all belonging to side A of the `world` fixture.
 SAMPLE_ARGS = {"client_no": "CA0001", "employee_no": "RMA1", "user_id": "1", "filename": "css/portal.css",
                "screening_id": "1", "n": "1", "assessment_id": "1", "version_id": "1", "application_id": "1",
-               "product_id": "1", "record_id": "1", "package_code": "premier", "cycle_id": "1"}
+               "product_id": "1", "record_id": "1", "package_code": "premier", "cycle_id": "1",
+               "secret": "not-a-live-secret"}
 
 
 def test_every_route_declares_a_policy(app):
