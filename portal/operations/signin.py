@@ -32,8 +32,8 @@ from portal.operations.users import (
 )
 
 # A password_hash beginning with "!" is no password at all: nothing typed ever matches it.
-DIRECTORY_LOGIN = "!directory"  # nosec B105 - a marker, not a password
-INVITED_LOGIN = "!invited"  # nosec B105 - a marker, not a password
+DIRECTORY_LOGIN = "!directory"
+INVITED_LOGIN = "!invited"
 # Activation codes are read off paper and typed: no 0/O, 1/I/L.
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 
