@@ -5,11 +5,13 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
+from forms.passwords import NewPassword
 
-def _new_password():
-    """The chosen password; its policy (portal/operations/users.py) is checked with the login name it is for."""
+
+def _new_password(username=None):
+    """The chosen password under the password policy, checked against the login name it is for."""
     return PasswordField(_l("New password"), validators=[DataRequired(message=_l("Choose a password.")),
-                                                         Length(max=128)])
+                                                         NewPassword(username)])
 
 
 def _repeat():
@@ -25,7 +27,7 @@ class ActivationForm(FlaskForm):
                                                          Length(max=40)])
     mobile = StringField(_l("Mobile number on file"), validators=[
         DataRequired(message=_l("Enter the mobile number the broker has on file.")), Length(max=30)])
-    password = _new_password()
+    password = _new_password("client_no")  # the client number becomes the login name
     confirm = _repeat()
 
 
@@ -36,13 +38,19 @@ class ActivationCodeForm(FlaskForm):
                                                          Length(max=40)])
     code = StringField(_l("Activation code"), validators=[
         DataRequired(message=_l("Enter the activation code from your relationship manager.")), Length(max=20)])
-    password = _new_password()
+    password = _new_password("client_no")
     confirm = _repeat()
 
 
 class NewPasswordForm(FlaskForm):
+    """The password of the login a one-time link opens; `username` gives that login's name."""
+
     password = _new_password()
     confirm = _repeat()
+
+    def __init__(self, *args, username=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.password.validators = [self.password.validators[0], NewPassword(username)]
 
 
 class IssueForm(FlaskForm):

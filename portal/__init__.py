@@ -93,6 +93,9 @@ def register_extensions(app: Flask) -> None:
     limiter.init_app(app)
     login_manager.init_app(app)
     register_loaders(app)
+    from portal.operations.users import prepare_dummy_hash
+
+    prepare_dummy_hash(app.config["PASSWORD_HASH_METHOD"])  # sign-in never computes it: same work for every name
 
 
 def register_hooks(app: Flask) -> None:

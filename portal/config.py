@@ -60,6 +60,8 @@ class Config:
         # Sign-in throttles: per username and per client address.
         self.LOGIN_LIMIT_PER_USERNAME = env.get("LOGIN_LIMIT_PER_USERNAME", "5 per minute;20 per hour")
         self.LOGIN_LIMIT_PER_ADDRESS = env.get("LOGIN_LIMIT_PER_ADDRESS", "30 per minute")
+        # Wrong passwords are counted per (username, address), per address and site-wide (portal/throttle.py).
+        self.LOGIN_LIMIT_GLOBAL = env.get("LOGIN_LIMIT_GLOBAL", "600 per minute")
 
         # scrypt with N = 2^16 (OWASP ASVS 2.4.3 asks for at least 2^16 with r=8, p=1).
         self.PASSWORD_HASH_METHOD = "scrypt:65536:8:1"
@@ -89,6 +91,10 @@ class Config:
         self.BOOK_CACHE_ENTRIES = int(env.get("BOOK_CACHE_ENTRIES", "512"))
         self.MAX_CONTENT_LENGTH = 32 * 1024 * 1024
         self.PROXY_FIX_HOPS = int(env.get("PROXY_FIX_HOPS", "0"))
+        # Import files (portal/imports/readers.py): refused whole past these, before they are parsed.
+        self.IMPORT_MAX_BYTES = int(env.get("IMPORT_MAX_BYTES", str(1024 * 1024 * 1024)))
+        self.IMPORT_MAX_ROWS = int(env.get("IMPORT_MAX_ROWS", "2000000"))
+        self.IMPORT_MAX_FIELD_CHARS = int(env.get("IMPORT_MAX_FIELD_CHARS", "10000"))
         # The staff directory (portal/auth/directory.py, docs/DEPLOY.md); LDAP_URL unset: local passwords only.
         self.LDAP_URL = env.get("LDAP_URL", "")
         self.LDAP_START_TLS = env.get("LDAP_START_TLS", "").lower() in ("1", "true", "yes")

@@ -24,26 +24,19 @@ from portal.operations.signin import (
     normalise_client_no,
     set_password_with_token,
 )
-from portal.operations.users import check_password_policy, normalise_username
 from portal.security import start_session
+from portal.throttle import Throttle
 
 bp = Blueprint("activation", __name__)
 
 
-def _client_no_key() -> str:
-    return "activate-client:" + normalise_client_no(request.form.get("client_no", ""))
-
-
-def _address_key() -> str:
-    return "activate-addr:" + (request.remote_addr or "unknown")
+# Wrong details are counted like wrong passwords at sign-in: per (client number, address), per address and
+# site-wide, with the sign-in limits; every throttled attempt is audited.
+ACTIVATION = Throttle("activate", "LOGIN_LIMIT_PER_USERNAME", "LOGIN_LIMIT_PER_ADDRESS", "LOGIN_LIMIT_GLOBAL")
 
 
 def _link_address_key() -> str:
     return "link-addr:" + (request.remote_addr or "unknown")
-
-
-def _per_client_no():
-    return current_app.config["LOGIN_LIMIT_PER_USERNAME"]
 
 
 def _per_address():
@@ -74,15 +67,13 @@ def _activate(form, template: str, operation, third_field: str):
     if not form.validate_on_submit():
         return render_template(template, form=form)
     client_no = normalise_client_no(form.client_no.data)
-    try:
-        check_password_policy(form.password.data, normalise_username(client_no))
-    except OperationError as error:
-        attach_error(form, error)
-        return render_template(template, form=form)
+    ACTIVATION.refuse_if_throttled(client_no, "client.activate", "client")
     try:
         user = operation(client_no, form.id_number.data, getattr(form, third_field).data, form.password.data)
     except ActivationRefused as refused:
         db.session.rollback()
+        if refused.reason == "mismatch":
+            ACTIVATION.failed(client_no)
         record_now("client.activate", "client", client_no, outcome="failed", actor_username=client_no,
                    after={"reason": refused.reason, "by": third_field})
         flash(_refusal_message(refused.reason), "danger")
@@ -99,8 +90,6 @@ def _activate(form, template: str, operation, third_field: str):
 
 @bp.route("/activate", methods=["GET", "POST"])
 @public
-@limiter.limit(_per_client_no, key_func=_client_no_key, methods=["POST"])
-@limiter.limit(_per_address, key_func=_address_key, methods=["POST"])
 def activate():
     """A client opens their login with the client number, ID number and mobile number on file."""
     return _activate(ActivationForm(), "activation/activate.html", activate_client, "mobile")
@@ -108,16 +97,14 @@ def activate():
 
 @bp.route("/activate/code", methods=["GET", "POST"])
 @public
-@limiter.limit(_per_client_no, key_func=_client_no_key, methods=["POST"])
-@limiter.limit(_per_address, key_func=_address_key, methods=["POST"])
 def activate_with_code():
     """The same with an activation code from the manager instead of the mobile number."""
     return _activate(ActivationCodeForm(), "activation/activate_code.html", activate_client_with_code, "code")
 
 
 def _redeem(purpose: str, secret: str):
-    form = NewPasswordForm()
     token = live_token(purpose, secret)
+    form = NewPasswordForm(username=lambda: token.user.username if token and token.user else "")
     if token is None or token.user is None or not token.user.active:
         if request.method == "POST":
             record_now(f"user.{purpose}_link", "user", None, outcome="failed", after={"reason": "link_unusable"})

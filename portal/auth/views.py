@@ -6,31 +6,24 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
 from forms.auth import LanguageForm, LoginForm, LogoutForm
+from forms.passwords import ChangePasswordForm
 from models import db, utcnow
 from portal.access import allow, public
 from portal.audit import record, record_now
 from portal.auth.directory import DirectoryUnavailable
-from portal.extensions import limiter
+from portal.operations import users
+from portal.operations.errors import OperationError, attach_error
 from portal.operations.users import authenticate, end_all_sessions, normalise_username
 from portal.reads import read_only
 from portal.security import safe_next, start_session
+from portal.throttle import SIGN_IN
 
 bp = Blueprint("auth", __name__)
-
-
-def _username_key() -> str:
-    return "login-user:" + normalise_username(request.form.get("username", ""))[:64]
-
-
-def _address_key() -> str:
-    return "login-addr:" + (request.remote_addr or "unknown")
 
 
 @bp.route("/login", methods=["GET", "POST"])
 @public
 @read_only
-@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_USERNAME"], key_func=_username_key, methods=["POST"])
-@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"], key_func=_address_key, methods=["POST"])
 def login():
     form = LoginForm()
     if request.method == "GET":
@@ -38,11 +31,15 @@ def login():
     if current_user.is_authenticated and request.method == "GET":
         return redirect(url_for("home.index"))
     if form.validate_on_submit():
+        username = normalise_username(form.username.data)[:64]
+        SIGN_IN.refuse_if_throttled(username, "auth.sign_in")
         try:
             user = authenticate(form.username.data, form.password.data)
         except DirectoryUnavailable as error:
+            SIGN_IN.failed(username)  # an attempt the directory could not answer still counts
             return _directory_unavailable(form, error)
         if user is None:
+            SIGN_IN.failed(username)
             record_now("auth.sign_in", "user", normalise_username(form.username.data)[:64], outcome="failed",
                        actor_username=normalise_username(form.username.data))
             flash(_("The username or password is wrong, or the account is disabled."), "danger")
@@ -64,6 +61,30 @@ def _directory_unavailable(form, error):
     flash(_("The staff directory is unavailable just now, so staff cannot sign in with their directory account. "
             "Try again in a few minutes."), "danger")
     return render_template("auth/login.html", form=form), 503
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@allow("client", "rm", "supervisor", "compliance", "admin")
+def change_password():
+    """Every signed-in user's own password: the current one is required; every other session of theirs ends."""
+    user = current_user._get_current_object()
+    form = ChangePasswordForm(username=lambda: user.username)
+    if form.validate_on_submit():
+        SIGN_IN.refuse_if_throttled(user.username, "user.password_change")
+        try:
+            users.change_password(user, form.current_password.data, form.new_password.data)
+        except OperationError as error:
+            db.session.rollback()
+            if error.code == "wrong_password":
+                SIGN_IN.failed(user.username)
+                record_now("user.password_change", "user", user.username, outcome="failed", actor=user)
+            attach_error(form, error)
+        else:
+            login_user(user)  # this session carries the new session version; every other one is refused
+            db.session.commit()
+            flash(_("Your password has been changed. Every other session of yours has ended."), "success")
+            return redirect(url_for("auth.change_password"))
+    return render_template("auth/password.html", form=form), 400 if form.errors else 200
 
 
 @bp.route("/logout", methods=["POST"])

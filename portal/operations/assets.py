@@ -39,6 +39,7 @@ from models import db, utcnow
 from models.tiering import ASSET_PARTS
 from models.types import UTCDateTime
 from portal.audit import record
+from portal.imports import readers
 from portal.operations.risk import business_today
 from portal.operations.tiering import dates_touched_by_months, month_start, retier_at, take_lock
 
@@ -180,6 +181,8 @@ def problem_message(kind: ImportKind, code: str, name: str | None, client_no: st
         return _("The line is not valid UTF-8 text.")
     if code == "unreadable":
         return _("The line could not be read as CSV.")
+    if code == "field_too_long":
+        return _("A field of this row is longer than %(n)d characters.", n=readers.Limits.current().max_field_chars)
     if code == "control_characters":
         return _("The row contains control characters (such as NUL), which no field may hold.")
     if code == "unknown_field":
@@ -378,7 +381,8 @@ class _Counting(io.RawIOBase):
         return len(data)
 
 
-def _copy_csv(stream: IO[bytes], order: list[str], progress: Progress) -> bool:
+def _copy_csv(stream: IO[bytes], order: list[str], progress: Progress, limits: readers.Limits,
+              errors: _Errors) -> bool:
     """PostgreSQL: COPY the data lines as they are; False when the file must be read line by line."""
     import psycopg
 
@@ -402,46 +406,47 @@ def _copy_csv(stream: IO[bytes], order: list[str], progress: Progress) -> bool:
     if copied != lines:  # a quoted line break: record numbers are not line numbers
         db.session.execute(text("DELETE FROM import_rows"))
         return False
+    if copied + 1 > limits.max_rows:
+        raise readers.too_many_rows(limits)
+    # COPY takes text of any length: the reader's field cap, applied to the staged text columns.
+    for line, client_no in db.session.execute(text(
+            "SELECT line, substr(client_no, 1, :cap) FROM import_rows"
+            " WHERE length(client_no) > :cap OR length(period) > :cap ORDER BY line"),
+            {"cap": limits.max_field_chars}):
+        errors.add(line, client_no, None, readers.FIELD_TOO_LONG)
+    db.session.execute(text("UPDATE import_rows SET client_no = substr(client_no, 1, :cap),"
+                            " period = substr(period, 1, :cap) WHERE length(client_no) > :cap"
+                            " OR length(period) > :cap"), {"cap": limits.max_field_chars})
     return True
 
 
-def _read_csv(kind: ImportKind, stream: IO[bytes], progress: Progress, errors: _Errors) -> None:
-    header_line = stream.readline()
+def _read_csv(kind: ImportKind, stream: IO[bytes], progress: Progress, errors: _Errors,
+              limits: readers.Limits) -> None:
+    header_line = stream.readline(limits.max_field_chars * len(kind.columns) + 1024)
     progress.advance(len(header_line))
     names = next(csv.reader([header_line.decode("utf-8", errors="replace")]), [])
     order = _header(kind, names)
     data_start = stream.tell()
     counted: IO[bytes] = io.BufferedReader(_Counting(stream, progress))
     if _postgres():
-        if _copy_csv(stream, order, progress):
+        if _copy_csv(stream, order, progress, limits, errors):
             return
         stream.seek(data_start)
         counted = stream  # the bar has been filled once already
-    text_stream = io.TextIOWrapper(counted, encoding="utf-8", errors="replace", newline="")
-    reader = csv.reader(text_stream)
     expected = len(order)
     client_at = order.index("client_no")
-    consumed = 0  # lines the reader has consumed after the header (line 1)
+    rows = readers.csv_rows(counted, limits=limits, encoding="utf-8", bad_encoding="row")
     with _writer("import_rows", ("line", *order)) as write:
         stager = _Stager(kind, order, write, errors)
-        while True:
-            line = consumed + 2
-            try:
-                row = next(reader)
-            except StopIteration:
-                break
-            except csv.Error:
-                errors.add(line, None, None, "unreadable")
-                consumed = reader.line_num
+        for data_line, row in rows:
+            line = data_line + 1  # the header is line 1
+            if isinstance(row, readers.BadRow):
+                client_no = row.values[client_at] if len(row.values) > client_at else None
+                errors.add(line, client_no, None, row.code)
                 continue
-            consumed = reader.line_num
-            if not any(cell.strip() for cell in row):
-                continue  # blank lines are not rows
             client_no = row[client_at] if len(row) > client_at else None
             if len(row) != expected:
                 errors.add(line, client_no, None, "field_count", len(row))
-            elif any("\ufffd" in cell for cell in row):
-                errors.add(line, client_no, None, "encoding")
             elif any("\x00" in cell for cell in row):
                 errors.add(line, client_no, None, "unreadable")
             else:
@@ -469,34 +474,33 @@ def _cell_text(value: object, column: str) -> str | None:
     return str(value)
 
 
-def _read_xlsx(kind: ImportKind, path: str | Path, progress: Progress, errors: _Errors) -> None:
-    from openpyxl import load_workbook
-
-    try:
-        workbook = load_workbook(path, read_only=True, data_only=True)
-    except Exception:  # zipfile.BadZipFile, KeyError, InvalidFileException: not a workbook we can read
-        raise ImportRejected(_("The file could not be read as an XLSX workbook."), code="unreadable_file") from None
-    try:
-        sheet = workbook.worksheets[0]
-        rows = sheet.iter_rows(values_only=True)
-        header = next(rows, None)
+def _read_xlsx(kind: ImportKind, path: str | Path, progress: Progress, errors: _Errors,
+               limits: readers.Limits) -> None:
+    with readers.xlsx_rows(path, limits=limits) as rows:
+        first = next(rows, None)
+        header = first[1] if first is not None and first[0] == 1 else None
+        if isinstance(header, readers.BadRow):
+            header = header.values
         order = _header(kind, header or [])
         if kind.period_field == "month":
             period_text = _month_cell_text
         else:
             period_text = _cell_text
-        progress.start(sheet.max_row, _("rows"))
+        progress.start(rows.total, _("rows"))
         expected = len(order)
         client_at = order.index("client_no")
         with _writer("import_rows", ("line", *order)) as write:
             stager = _Stager(kind, order, write, errors)
-            for line, values in enumerate(rows, start=2):
+            for line, values in rows:
                 progress.advance(1)
+                if isinstance(values, readers.BadRow):
+                    cells = values.values
+                    client_no = _cell_text(cells[client_at], "client_no") if len(cells) > client_at else None
+                    errors.add(line, client_no, None, values.code)
+                    continue
                 cells = list(values)
                 while len(cells) > expected and cells[-1] in (None, ""):
                     cells.pop()
-                if all(cell is None or (isinstance(cell, str) and not cell.strip()) for cell in cells):
-                    continue
                 cells += [None] * (expected - len(cells))
                 client_no = _cell_text(cells[client_at], "client_no")
                 if len(cells) != expected:
@@ -508,8 +512,6 @@ def _read_xlsx(kind: ImportKind, path: str | Path, progress: Progress, errors: _
                     errors.add(line, client_no, None, "unreadable")
                     continue
                 stager.add(line, texts, client_no)
-    finally:
-        workbook.close()
 
 
 def _month_cell_text(value: object, column: str) -> str | None:
@@ -523,17 +525,10 @@ def _month_cell_text(value: object, column: str) -> str | None:
 
 def file_format(path: str | Path, filename: str | None = None) -> str:
     """"xlsx" for a workbook (a ZIP container), "csv" otherwise; ImportRejected for other spreadsheets."""
-    name = (filename or str(path)).lower()
-    with open(path, "rb") as stream:
-        magic = stream.read(4)
-    if magic == b"PK\x03\x04":
-        return "xlsx"
-    if name.endswith(".xlsx"):
-        raise ImportRejected(_("The file could not be read as an XLSX workbook."), code="unreadable_file")
-    if name.endswith(".xls") or magic == b"\xd0\xcf\x11\xe0":
-        raise ImportRejected(_("Old .xls workbooks are not read: save the sheet as .xlsx or .csv."),
-                             code="unreadable_file")
-    return "csv"
+    try:
+        return readers.file_format(path, filename)
+    except readers.FileRefused as refused:
+        raise ImportRejected(refused.message, code=refused.code) from None
 
 
 # --- the checks ------------------------------------------------------------------------------------
@@ -738,15 +733,20 @@ def import_file(kind: ImportKind, path: str | Path, *, source: str = "cli", file
     """
     progress = progress or _Silent()
     today = today or business_today()
+    limits = readers.Limits.current()
     fmt = file_format(path, filename)
-    _begin(kind)
     errors = _Errors(limit)
-    if fmt == "xlsx":
-        _read_xlsx(kind, path, progress, errors)
-    else:
-        progress.start(Path(path).stat().st_size, _("bytes"))
-        with open(path, "rb") as stream:
-            _read_csv(kind, stream, progress, errors)
+    try:
+        readers.check_size(path, fmt, limits)
+        _begin(kind)
+        if fmt == "xlsx":
+            _read_xlsx(kind, path, progress, errors, limits)
+        else:
+            progress.start(Path(path).stat().st_size, _("bytes"))
+            with open(path, "rb") as stream:
+                _read_csv(kind, stream, progress, errors, limits)
+    except readers.FileRefused as refused:
+        raise ImportRejected(refused.message, code=refused.code) from None
     progress.finish()
     progress.phase(_("Checking every row…"))
     _check(kind, errors, today, limit, batch=False)

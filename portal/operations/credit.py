@@ -1,8 +1,6 @@
 """Credit-report screenings: check the accounts, screen them (SPEC Part D), store the record."""
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -11,6 +9,7 @@ from sqlalchemy import Select, select
 
 from models import Client, CreditAccount, CreditScreening, db
 from portal.audit import record
+from portal.imports import readers
 from portal.operations.errors import OperationError
 from portal.rules import credit as rules
 
@@ -93,22 +92,34 @@ def parse_csv(content: bytes | str) -> tuple[list[dict], list[int]]:
 
     Every bad line is reported (AccountsError) with its number; the caller stores nothing then.
     """
-    if isinstance(content, bytes):
-        try:
-            content = content.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise OperationError(_("The file must be a CSV file in UTF-8."), "file", "invalid_file") from None
-    reader = csv.reader(io.StringIO(content))
-    header = next(reader, None)
-    if header is None or [h.strip().lower() for h in header] != list(CSV_COLUMNS):
+    try:
+        return _parse_csv(content)
+    except readers.FileRefused as refused:
+        code = "invalid_file" if refused.code == readers.ENCODING else refused.code
+        raise OperationError(refused.message, "file", code) from None
+
+
+def _parse_csv(content: bytes | str) -> tuple[list[dict], list[int]]:
+    rows = readers.csv_rows(content)
+    first = next(rows, None)
+    header = first[1] if first is not None and first[0] == 1 else None
+    if not isinstance(header, list) or [h.strip().lower() for h in header] != list(CSV_COLUMNS):
         raise OperationError(_("The first line must be the header: kind,status,current_overdue,history"), "file",
                              "invalid_header")
     raws, lines, problems = [], [], []
-    for row in reader:
-        line = reader.line_num
-        if not any(cell.strip() for cell in row):
-            continue
+    for line, row in rows:
         label = _("Line %(n)d", n=line)
+        if isinstance(row, readers.BadRow):
+            if row.code == readers.FIELD_TOO_LONG:
+                message = _("%(label)s: a value is longer than %(max)d characters.", label=label,
+                            max=readers.Limits.current().max_field_chars)
+            else:
+                message = _("%(label)s: the line could not be read as CSV.", label=label)
+            problems.append({"code": row.code, "field": None, "position": None, "line": line,
+                             "account_index": len(raws), "message": message})
+            raws.append(None)
+            lines.append(line)
+            continue
         if len(row) != len(CSV_COLUMNS):
             problems.append({"code": "invalid_line", "field": None, "position": None, "line": line,
                              "account_index": len(raws),

@@ -5,8 +5,6 @@ Importing a period again replaces that period's targets (within what the importe
 """
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -18,6 +16,7 @@ from sqlalchemy import Select, delete, insert, select, tuple_
 
 from models import Manager, ManagerTarget, Team, db, utcnow
 from portal.audit import record
+from portal.imports import readers
 from portal.operations.errors import OperationError
 from portal.operations.evaluations import CONTROL_CHARACTERS
 
@@ -152,35 +151,32 @@ def set_target(manager: Manager, period_start: Any, period_end: Any, net_commiss
     return target
 
 
-def _decode(content: bytes | str) -> str:
-    if isinstance(content, bytes):
-        try:
-            return content.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise OperationError(_("The file must be a CSV file in UTF-8."), "file", "invalid_file") from None
-    return content
+def _file_error(refused: readers.FileRefused) -> OperationError:
+    code = "invalid_file" if refused.code == readers.ENCODING else refused.code
+    return OperationError(refused.message, "file", code)
 
 
-def parse_targets_csv(content: bytes | str, allowed_team_ids: list[int] | None,
-                      excluded_manager_ids: Iterable[int] = ()) -> list[TargetRow]:
-    """Every row checked; TargetsImportError lists every bad line by number (the caller stores nothing then).
-
-    `allowed_team_ids` None: any manager (an administrator); otherwise only managers of those teams,
-    and never `excluded_manager_ids` (a supervisor's own record, or the teams' heads).
-    """
-    reader = csv.reader(io.StringIO(_decode(content)))
-    header = next(reader, None)
-    if header is None or [h.strip().lower() for h in header] != list(CSV_COLUMNS):
+def _read_lines(content: bytes | str) -> tuple[list[tuple[int, list[str]]], list[dict]]:
+    """The data lines (stripped) and the lines that cannot be read; OperationError for a bad header."""
+    rows = readers.csv_rows(content)
+    first = next(rows, None)
+    header = first[1] if first is not None and first[0] == 1 else None
+    if not isinstance(header, list) or [h.strip().lower() for h in header] != list(CSV_COLUMNS):
         raise OperationError(_("The first line must be the header: %(header)s", header=",".join(CSV_COLUMNS)),
                              "file", "invalid_header")
     raw_rows: list[tuple[int, list[str]]] = []
     problems: list[dict] = []
-    for row in reader:
-        if not any(cell.strip() for cell in row):
-            continue
+    for line, row in rows:
         if len(raw_rows) + len(problems) >= MAX_ROWS:
             raise OperationError(_("A file may hold at most %(n)d targets.", n=MAX_ROWS), "file", "too_many_rows")
-        line = reader.line_num
+        if isinstance(row, readers.BadRow):
+            if row.code == readers.FIELD_TOO_LONG:
+                message = _("Line %(n)d: a value is longer than %(max)d characters.", n=line,
+                            max=readers.Limits.current().max_field_chars)
+            else:
+                message = _("Line %(n)d: the line could not be read as CSV.", n=line)
+            problems.append({"line": line, "code": row.code, "message": message})
+            continue
         if len(row) != len(CSV_COLUMNS):
             problems.append({"line": line, "message": _("Line %(n)d: expected %(want)d values (%(header)s), found "
                                                         "%(got)d.", n=line, want=len(CSV_COLUMNS),
@@ -190,6 +186,20 @@ def parse_targets_csv(content: bytes | str, allowed_team_ids: list[int] | None,
             problems.append({"line": line, "message": _("Line %(n)d: contains control characters.", n=line)})
             continue
         raw_rows.append((line, [cell.strip() for cell in row]))
+    return raw_rows, problems
+
+
+def parse_targets_csv(content: bytes | str, allowed_team_ids: list[int] | None,
+                      excluded_manager_ids: Iterable[int] = ()) -> list[TargetRow]:
+    """Every row checked; TargetsImportError lists every bad line by number (the caller stores nothing then).
+
+    `allowed_team_ids` None: any manager (an administrator); otherwise only managers of those teams,
+    and never `excluded_manager_ids` (a supervisor's own record, or the teams' heads).
+    """
+    try:
+        raw_rows, problems = _read_lines(content)
+    except readers.FileRefused as refused:
+        raise _file_error(refused) from None
     if not raw_rows and not problems:
         raise OperationError(_("The file has no targets."), "file", "empty_file")
     numbers = {cells[0].upper() for _line, cells in raw_rows if cells[0]}

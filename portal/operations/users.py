@@ -12,20 +12,45 @@ from models import ROLES, ApiToken, Client, Manager, User, db, utcnow
 from portal.audit import record
 from portal.auth.loaders import hash_token
 from portal.operations.errors import OperationError
+from portal.rules import passwords
 
 USERNAME_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789._-")
-# A hash to check against when the username is unknown, so both paths take the same time.
+# A hash to check against when the username is unknown, so both paths do the same work: one per hash
+# method, computed once per process (`prepare_dummy_hash` at start-up), never during a sign-in.
 _DUMMY_HASH: dict[str, str] = {}
 
 
-def check_password_policy(password: str, username: str = "") -> None:
-    minimum = current_app.config["PASSWORD_MIN_LENGTH"]
-    if password is None or len(password) < minimum:
-        raise OperationError(_("The password must be at least %(n)d characters long.", n=minimum), "password")
-    if len(password) > 128:
-        raise OperationError(_("The password must be at most 128 characters long."), "password")
-    if username and password.lower() == username.lower():
-        raise OperationError(_("The password must not be the username."), "password")
+def prepare_dummy_hash(method: str) -> str:
+    """The dummy hash of `method`, computed the first time only."""
+    dummy = _DUMMY_HASH.get(method)
+    if dummy is None:
+        dummy = _DUMMY_HASH[method] = generate_password_hash(secrets.token_urlsafe(24), method=method)
+    return dummy
+
+
+def password_problem_message(code: str) -> str:
+    """The user's-language sentence for a code of portal.rules.passwords."""
+    if code == passwords.TOO_SHORT:
+        return _("The password must be at least %(n)d characters long.", n=current_app.config["PASSWORD_MIN_LENGTH"])
+    if code == passwords.TOO_LONG:
+        return _("The password must be at most 128 characters long.")
+    if code == passwords.CONTAINS_USERNAME:
+        return _("The password must not contain the username.")
+    if code == passwords.REPETITIVE:
+        return _("The password repeats a few characters or a pattern; choose a less predictable one.")
+    if code == passwords.SEQUENCE:
+        return _("The password is a run of consecutive characters such as 123456 or abcdef.")
+    if code == passwords.COMMON:
+        return _("This password is on a list of common or breached passwords; choose another one.")
+    return _("This password cannot be used.")
+
+
+def check_password_policy(password: str, username: str = "", field: str = "password") -> None:
+    """OperationError (code from portal.rules.passwords) for a password the policy refuses."""
+    problems = passwords.password_problems(password or "", username,
+                                           min_length=current_app.config["PASSWORD_MIN_LENGTH"])
+    if problems:
+        raise OperationError(password_problem_message(problems[0]), field, problems[0])
 
 
 def hash_password(password: str) -> str:
@@ -119,15 +144,30 @@ def authenticate(username: str, password: str) -> User | None:
     if username and uses_directory(user):  # staff with a directory configured: it decides (may raise unavailable)
         return sign_in_with_directory(username, password)
     if user is None:
-        method = current_app.config["PASSWORD_HASH_METHOD"]
-        dummy = _DUMMY_HASH.setdefault(method, generate_password_hash("not-a-password", method=method))
-        check_password_hash(dummy, password or "")
+        check_password_hash(prepare_dummy_hash(current_app.config["PASSWORD_HASH_METHOD"]), password or "")
         return None
     if not check_password_hash(user.password_hash, password or ""):
         return None
     if not user.active:
         return None
     return user
+
+
+def change_password(user: User, current_password: str, new_password: str) -> None:
+    """A user's own new password; every session of theirs issued before now ends (the caller re-issues its own).
+
+    OperationError "wrong_password" when the current password is wrong, or a policy code for the new one.
+    """
+    if not check_password_hash(user.password_hash, current_password or ""):
+        raise OperationError(_("The current password is wrong."), "current_password", "wrong_password")
+    check_password_policy(new_password, user.username, "new_password")
+    if check_password_hash(user.password_hash, new_password):
+        raise OperationError(_("The new password must differ from the current one."), "new_password",
+                             "same_password")
+    user.password_hash = hash_password(new_password)
+    user.session_version += 1
+    db.session.flush()
+    record("user.password_change", "user", user.username, actor=user, after={"other_sessions_ended": True})
 
 
 def end_all_sessions(user: User) -> None:
