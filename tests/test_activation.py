@@ -178,6 +178,8 @@ def test_activation_is_throttled_per_client_number_and_per_address(app, client, 
     app.config["LOGIN_LIMIT_PER_USERNAME"] = "3 per minute"
     codes = [activate(client, "CA0002", "110105198005999999", "13800138000").status_code for _ in range(4)]
     assert codes == [200, 200, 200, 429]
+    throttled = audit("client.activate")[-1]
+    assert throttled.outcome == "throttled" and throttled.object_id == "CA0002"
     # Another client number from the same address is not held back by that one's limit ...
     assert activate(client, "CA0003", "110105198005999999", "13800138000").status_code == 200
     # ... but the address has its own limit across numbers.

@@ -61,6 +61,7 @@ def test_a_good_bind_signs_in_and_links_the_staff_record_by_employee_number(clie
     # The portal never stores a directory password: the login has no local password at all.
     assert user.password_hash == "!directory"
     assert client.get("/book").status_code == 200
+    assert "/account/password" not in client.get("/").get_data(as_text=True)  # changed in the directory
     assert audit("auth.sign_in")[-1].outcome == "ok" and audit("auth.sign_in")[-1].actor_username == "zhang.wei"
     # Signing in again reuses the same login.
     auth.logout()
@@ -172,6 +173,8 @@ def test_the_directory_stopped_mid_run(app, client, auth, staff, directory):
     app.config["LOGIN_LIMIT_PER_USERNAME"] = "3 per minute"
     codes = [auth.login("li.na", f"guess-{n}").status_code for n in range(4)]
     assert codes == [503, 503, 503, 429]
+    throttled = audit("auth.sign_in")[-1]
+    assert throttled.outcome == "throttled" and throttled.object_id == "li.na"
 
 
 def test_without_ldap_url_staff_sign_in_with_local_passwords(app, client, auth, staff):

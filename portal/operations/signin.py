@@ -15,6 +15,7 @@ from datetime import datetime
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select, update
+from werkzeug.security import check_password_hash
 
 from models import Client, LoginToken, Manager, Team, User, db, utcnow
 from portal.audit import record, record_now
@@ -28,6 +29,7 @@ from portal.operations.users import (
     create_user,
     hash_password,
     normalise_username,
+    prepare_dummy_hash,
     user_snapshot,
 )
 
@@ -71,6 +73,9 @@ def sign_in_with_directory(login: str, password: str) -> User | None:
     """
     settings = directory_settings()
     login = normalise_username(login)
+    # A local login's check costs one hash: so does every directory attempt, so that timing does not tell
+    # the names of local logins (the break-glass administrator) from directory names.
+    check_password_hash(prepare_dummy_hash(current_app.config["PASSWORD_HASH_METHOD"]), password or "")
     person = directory_authenticate(settings, login, password or "")
     if person is None:
         return None
