@@ -89,13 +89,42 @@ def base_ldif() -> str:
     return "\n".join(blocks)
 
 
-class SlapdServer:
-    """One slapd process with its own configuration and database under `workdir`."""
+def _openssl(*args: str, cwd: Path) -> None:
+    subprocess.run(["openssl", *args], cwd=cwd, check=True, capture_output=True)  # nosec B603 B607 - test CA
 
-    def __init__(self, workdir: Path):
+
+def make_certificates(directory: Path) -> dict[str, Path]:
+    """A throwaway CA and a server certificate for 127.0.0.1 signed by it (plus a second, unrelated CA)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for name in ("ca", "other-ca"):
+        _openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", f"{name}.key", "-out", f"{name}.pem",
+                 "-days", "2", "-subj", f"/CN=Test {name}", cwd=directory)
+    _openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr",
+             "-subj", "/CN=127.0.0.1", cwd=directory)
+    (directory / "san.ext").write_text("subjectAltName=IP:127.0.0.1\n", encoding="utf-8")
+    _openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
+             "-out", "server.pem", "-days", "2", "-extfile", "san.ext", cwd=directory)
+    return {name: directory / f"{name}.pem" for name in ("ca", "other-ca", "server")} | {
+        "server_key": directory / "server.key"}
+
+
+class SlapdServer:
+    """One slapd process with its own configuration and database under `workdir`; with `tls`, it also
+    offers StartTLS on its ldap:// port and listens on an ldaps:// port, with a certificate from a test CA."""
+
+    def __init__(self, workdir: Path, tls: bool = False):
         self.workdir = workdir
         self.port = free_port()
         self.url = f"ldap://127.0.0.1:{self.port}"
+        self.ldaps_url = None
+        self.certificates: dict[str, Path] = {}
+        tls_lines = ""
+        if tls:
+            self.certificates = make_certificates(workdir / "tls")
+            self.ldaps_url = f"ldaps://127.0.0.1:{free_port()}"
+            tls_lines = (f"TLSCACertificateFile {self.certificates['ca']}\n"
+                         f"TLSCertificateFile {self.certificates['server']}\n"
+                         f"TLSCertificateKeyFile {self.certificates['server_key']}\n")
         self.process: subprocess.Popen | None = None
         self.conf = workdir / "slapd.conf"
         (workdir / "db").mkdir(parents=True, exist_ok=True)
@@ -103,7 +132,7 @@ class SlapdServer:
             "".join(f"include {SCHEMA_DIR / name}\n" for name in
                     ("core.schema", "cosine.schema", "inetorgperson.schema", "nis.schema"))
             + f"modulepath {MODULE_DIR}\nmoduleload back_mdb\n"
-            f"pidfile {workdir / 'slapd.pid'}\n"
+            f"pidfile {workdir / 'slapd.pid'}\n" + tls_lines +
             "database mdb\nmaxsize 16777216\n"
             f'suffix "{SUFFIX}"\nrootdn "{ROOT_DN}"\nrootpw {ROOT_PASSWORD}\n'
             f"directory {workdir / 'db'}\n"
@@ -113,12 +142,14 @@ class SlapdServer:
             encoding="utf-8")
         ldif = workdir / "base.ldif"
         ldif.write_text(base_ldif(), encoding="utf-8")
-        subprocess.run([SLAPADD, "-q", "-f", str(self.conf), "-l", str(ldif)], check=True,  # nosec B603
-                       capture_output=True)
+        loaded = subprocess.run([SLAPADD, "-q", "-f", str(self.conf), "-l", str(ldif)],  # nosec B603
+                                capture_output=True, text=True)
+        if loaded.returncode != 0:
+            raise RuntimeError(f"slapadd failed: {loaded.stderr}")
 
     def start(self) -> SlapdServer:
         self.process = subprocess.Popen(  # nosec B603 - fixed arguments, our own temporary configuration
-            [SLAPD, "-f", str(self.conf), "-h", self.url + "/", "-d", "0"],
+            [SLAPD, "-f", str(self.conf), "-h", " ".join(u + "/" for u in (self.url, self.ldaps_url) if u), "-d", "0"],
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
@@ -172,8 +203,8 @@ class SlapdServer:
                 "LDAP_TIMEOUT": 3}
 
 
-def start_directory(tmp_path: Path) -> SlapdServer:
+def start_directory(tmp_path: Path, tls: bool = False) -> SlapdServer:
     skip_or_fail_without_slapd()
-    if shutil.which("slapd") is None and not Path(SLAPD).exists():  # pragma: no cover - guarded above
-        pytest.skip("slapd missing")
-    return SlapdServer(tmp_path / "slapd").start()
+    if tls and shutil.which("openssl") is None:
+        pytest.skip("openssl is needed to make the test certificates")
+    return SlapdServer(tmp_path / ("slapd-tls" if tls else "slapd"), tls=tls).start()

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from models import AuditEntry, Manager, User, db
-from portal.auth.directory import DirectorySettings, user_filter
+from portal.auth.directory import DirectorySettings, DirectoryUnavailable, user_filter
 from portal.auth.directory import authenticate as directory_authenticate
 from tests.conftest import TEST_PASSWORD
 from tests.directory_server import COMPLIANCE_GROUP, SUPERVISOR_GROUP, start_directory
@@ -194,3 +194,30 @@ def test_on_leave_staff_still_sign_in(client, auth, staff):
     manager.level_since = date(2022, 1, 1)
     db.session.commit()
     assert auth.login("zhang.wei", "zhang-directory-pw").status_code == 302
+
+
+@pytest.fixture
+def tls_directory(tmp_path):
+    server = start_directory(tmp_path, tls=True)
+    yield server
+    server.stop()
+
+
+def _settings(app, server, **changes):
+    return DirectorySettings.from_config({**app.config, **server.app_settings(), **changes})
+
+
+def test_starttls_and_ldaps_check_the_servers_certificate(app, tls_directory):
+    server = tls_directory
+    trusted = str(server.certificates["ca"])
+    starttls = _settings(app, server, LDAP_START_TLS=True, LDAP_CA_FILE=trusted)
+    assert directory_authenticate(starttls, "zhang.wei", "zhang-directory-pw").employee_no == "DIR003"
+    ldaps = _settings(app, server, LDAP_URL=server.ldaps_url, LDAP_CA_FILE=trusted)
+    assert directory_authenticate(ldaps, "li.na", "li-directory-pw").role == "supervisor"
+    assert directory_authenticate(ldaps, "li.na", "wrong-password") is None
+    # A certificate the configured CA did not sign: the password is never sent, the directory is "unavailable".
+    untrusted = str(server.certificates["other-ca"])
+    for settings in (_settings(app, server, LDAP_START_TLS=True, LDAP_CA_FILE=untrusted),
+                     _settings(app, server, LDAP_URL=server.ldaps_url, LDAP_CA_FILE=untrusted)):
+        with pytest.raises(DirectoryUnavailable):
+            directory_authenticate(settings, "zhang.wei", "zhang-directory-pw")
