@@ -6,6 +6,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext as _
 from flask_login import current_user, login_user
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from forms.activation import ActivationCodeForm, ActivationForm, IssueForm, NewPasswordForm
 from models import User, db, utcnow
@@ -81,6 +82,10 @@ def _activate(form, template: str, operation, third_field: str):
     except OperationError as error:
         db.session.rollback()
         attach_error(form, error)
+        return render_template(template, form=form)
+    except IntegrityError:  # two activations of one client at the same moment: the other one won
+        db.session.rollback()
+        flash(_refusal_message("already_activated"), "danger")
         return render_template(template, form=form)
     _sign_in(user, "activation")
     flash(_("Your account is open and you are signed in. From now on, sign in with your client number and "

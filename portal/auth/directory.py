@@ -10,7 +10,7 @@ import logging
 import ssl
 from dataclasses import dataclass
 
-from ldap3 import BASE, SUBTREE, Connection, Server, Tls
+from ldap3 import BASE, NONE, SUBTREE, Connection, Server, Tls
 from ldap3.core.exceptions import LDAPException
 from ldap3.utils.conv import escape_filter_chars
 
@@ -78,13 +78,14 @@ def _server(settings: DirectorySettings) -> Server:
     if settings.url.lower().startswith("ldaps://") or settings.start_tls:
         tls = Tls(validate=ssl.CERT_REQUIRED, ca_certs_file=settings.ca_file, version=ssl.PROTOCOL_TLS_CLIENT)
     return Server(settings.url, use_ssl=settings.url.lower().startswith("ldaps://"), tls=tls,
-                  connect_timeout=int(settings.timeout), get_info=None)
+                  connect_timeout=int(settings.timeout), get_info=NONE)
 
 
 def _connection(settings: DirectorySettings, server: Server, user: str | None, password: str | None) -> Connection:
     """An open, secured connection (StartTLS when asked), not yet bound; failures are DirectoryUnavailable."""
+    # No referral chasing: Active Directory hands out referrals to partitions the search account need not see.
     conn = Connection(server, user=user, password=password, receive_timeout=int(settings.timeout),
-                      raise_exceptions=False, read_only=True)
+                      raise_exceptions=False, read_only=True, auto_referrals=False)
     try:
         conn.open()
         if settings.start_tls and not conn.start_tls():
