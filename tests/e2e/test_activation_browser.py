@@ -63,8 +63,9 @@ def test_a_client_activates_on_a_phone_answers_the_questionnaire_and_signs_in_ag
 
     # Sign out (the menu folds on a phone), then back in with the client number and the new password.
     page.click("button.navbar-toggler")
-    page.click("form[action='/logout'] button[type=submit]")
-    page.wait_for_url("**/login")
+    page.wait_for_selector("#mainnav.show form[action='/logout'] button[type=submit]", state="visible")
+    with page.expect_navigation(url="**/login", timeout=30_000):
+        page.click("form[action='/logout'] button[type=submit]")
     page.fill("#username", "CA0002")
     page.fill("#password", NEW_PASSWORD)
     page.click("form[action='/login'] button[type=submit]")
