@@ -67,6 +67,8 @@ def test_invite_staff_makes_logins_and_one_time_links_for_active_staff_without_o
     assert token.purpose == "invitation" and token.user.username == "newa1"
     assert timedelta(days=6, hours=23) < token.expires_at - utcnow() <= timedelta(days=7)
     assert db.session.scalar(select(LoginToken).where(LoginToken.token_hash == secret)) is None
+    invited = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "user.invite")).all()
+    assert len(invited) == 1 and invited[0].after["created"] == ["newa1", "newa2", "newb1"]
     # The login exists but nothing opens it before the link is used.
     assert auth.login("newa1", "").status_code == 200 and client.get("/book").status_code == 302
 
@@ -203,3 +205,13 @@ def test_a_deactivated_login_cannot_be_reset(client, auth, world):
     assert says(choose_password(client, link), UNUSABLE)
     assert issue_reset(client, auth, "admin", f"/admin/users/{rm_a.id}/reset-link").status_code == 302
     assert db.session.scalar(select(Manager).where(Manager.employee_no == "RMA1")) is not None
+
+
+def test_a_login_name_already_taken_stops_the_whole_run(runner, make, newcomers):
+    make.user("newa2", "compliance")
+    db.session.commit()
+    result, _ = invite(runner, "--all")
+    assert result.exit_code == 1 and "NEWA2" in result.output
+    db.session.expire_all()
+    assert db.session.scalar(select(LoginToken)) is None
+    assert db.session.scalar(select(User).where(User.username == "newa1")) is None

@@ -14,7 +14,7 @@ from datetime import datetime
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from werkzeug.security import check_password_hash
 
 from models import Client, LoginToken, Manager, Team, User, db, utcnow
@@ -182,42 +182,71 @@ class Invitation:
     expires_at: datetime
 
 
+def _chunks(items: list, size: int = 5000):
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
 def invite_staff(team_code: str | None = None, issued_by: User | None = None) -> list[Invitation]:
     """A login (no password yet) and a one-time link for each active staff record without a usable login.
 
     Staff whose invitation is still pending get a fresh link (the old one is voided). `team_code` narrows it
-    to one team; None invites everyone.
+    to one team; None invites everyone. Works on sets (a broker invites ten thousand staff at once): one
+    read, bulk inserts, one audit row naming every login created and every link issued.
     """
-    stmt = (select(Manager, User).outerjoin(User, User.manager_id == Manager.id)
+    stmt = (select(Manager.id, Manager.employee_no, Manager.name, Team.code, User.id, User.username,
+                   User.password_hash, User.active)
+            .outerjoin(Team, Team.id == Manager.team_id).outerjoin(User, User.manager_id == Manager.id)
             .where(Manager.status == "active").order_by(Manager.employee_no))
     if team_code:
         team = db.session.scalar(select(Team).where(Team.code == team_code.strip().upper()))
         if team is None:
             raise OperationError(_("No team has the code %(code)s.", code=team_code), "team")
         stmt = stmt.where(Manager.team_id == team.id)
+    rows = [row for row in db.session.execute(stmt).all()
+            if row[4] is None or (row[6] == INVITED_LOGIN and row[7])]  # no login, or one still waiting
     heads = set(db.session.scalars(select(Team.supervisor_id).where(Team.supervisor_id.is_not(None))))
-    invitations = []
-    for manager, user in db.session.execute(stmt).all():
-        if user is not None and (user.password_hash != INVITED_LOGIN or not user.active):
-            continue  # already has a login of its own
-        if user is None:
-            username = normalise_username(manager.employee_no)
-            if not (2 <= len(username) <= 64) or not set(username) <= USERNAME_CHARS or db.session.scalar(
-                    select(User.id).where(User.username == username)) is not None:
-                raise OperationError(_("Staff record %(no)s cannot get the login name %(name)s: it is taken or not "
-                                       "a valid login name.", no=manager.employee_no, name=username), "employee_no")
-            user = User(username=username, display_name=manager.name, password_hash=INVITED_LOGIN,
-                        role="supervisor" if manager.id in heads else "rm", active=True, session_version=1,
-                        manager=manager)
-            db.session.add(user)
-            db.session.flush()
-            record("user.create", "user", username, actor=issued_by,
-                   after={**user_snapshot(user), "source": "invitation"})
-        secret, token = _issue("invitation", user=user, issued_by=issued_by)
-        record("user.invite", "user", user.username, actor=issued_by, after={"token_id": token.id,
-                                                                             "expires_at": token.expires_at})
-        invitations.append(Invitation(manager.employee_no, manager.name, manager.team.code if manager.team else None,
-                                      user.username, secret, token.expires_at))
+
+    new = {row[0]: normalise_username(row[1]) for row in rows if row[4] is None}
+    for row in rows:
+        username = new.get(row[0])
+        if username is not None and (not (2 <= len(username) <= 64) or not set(username) <= USERNAME_CHARS):
+            raise OperationError(_("Staff record %(no)s cannot get the login name %(name)s: it is taken or not "
+                                   "a valid login name.", no=row[1], name=username), "employee_no")
+    taken = [name for chunk in _chunks(list(new.values()))
+             for name in db.session.scalars(select(User.username).where(User.username.in_(chunk)))]
+    if taken:
+        row = next(r for r in rows if new.get(r[0]) == taken[0])
+        raise OperationError(_("Staff record %(no)s cannot get the login name %(name)s: it is taken or not "
+                               "a valid login name.", no=row[1], name=taken[0]), "employee_no")
+
+    now = utcnow()
+    user_ids = {row[0]: row[4] for row in rows if row[4] is not None}
+    if new:
+        created = db.session.execute(
+            insert(User).returning(User.manager_id, User.id, sort_by_parameter_order=True),
+            [{"username": new[row[0]], "display_name": row[2], "password_hash": INVITED_LOGIN,
+              "role": "supervisor" if row[0] in heads else "rm", "active": True, "session_version": 1,
+              "manager_id": row[0], "created_at": now} for row in rows if row[0] in new]).all()
+        user_ids.update(dict(created))
+    pending = [row[4] for row in rows if row[4] is not None]
+    for chunk in _chunks(pending):
+        db.session.execute(update(LoginToken).where(
+            LoginToken.user_id.in_(chunk), LoginToken.purpose == "invitation", LoginToken.used_at.is_(None),
+            LoginToken.revoked_at.is_(None)).values(revoked_at=now).execution_options(synchronize_session=False))
+    expires_at = now + current_app.config["INVITATION_VALID"]
+    secrets_by_manager = {row[0]: secrets.token_urlsafe(32) for row in rows}
+    if rows:
+        db.session.execute(insert(LoginToken), [
+            {"purpose": "invitation", "token_hash": hash_token(secrets_by_manager[row[0]]),
+             "user_id": user_ids[row[0]], "created_by_id": issued_by.id if issued_by else None, "created_at": now,
+             "expires_at": expires_at} for row in rows])
+    invitations = [Invitation(row[1], row[2], row[3], new.get(row[0]) or row[5], secrets_by_manager[row[0]],
+                              expires_at) for row in rows]
+    if invitations:
+        record("user.invite", "user", None, actor=issued_by, after={
+            "team": team_code.strip().upper() if team_code else None, "expires_at": expires_at,
+            "created": sorted(new.values()), "links": [i.username for i in invitations]})
     return invitations
 
 
