@@ -172,11 +172,14 @@ def client_activation_code(client_no: str):
 def client_reset_link(client_no: str):
     """The client's manager issues a one-time password reset link for the client's login."""
     client = client_or_404(client_no)
+    back = url_for("clients.client_detail", client_no=client.client_no)
     user = db.session.scalar(select(User).where(User.client_id == client.id))
-    if user is None or not IssueForm().validate_on_submit():
+    if user is None:
         flash(_("This client has no login yet: print an activation code instead."), "warning")
-        return redirect(url_for("clients.client_detail", client_no=client.client_no))
-    return _issue_reset(user, url_for("clients.client_detail", client_no=client.client_no))
+        return redirect(back)
+    if not IssueForm().validate_on_submit():
+        return redirect(back)
+    return _issue_reset(user, back)
 
 
 @bp.route("/admin/users/<int:user_id>/reset-link", methods=["POST"])
