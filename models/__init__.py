@@ -66,6 +66,7 @@ from models.risk import (  # noqa: E402,F401
     RiskAssessment,
     RiskProfile,
 )
+from models.signin import TOKEN_PURPOSES, LoginToken  # noqa: E402,F401
 from models.suitability import Product, SuitabilityConfirmation, SuitabilityRecord  # noqa: E402,F401
 from models.tiering import (  # noqa: E402,F401
     AssetSnapshot,

@@ -147,6 +147,9 @@ def register_blueprints(app: Flask) -> None:
     from portal.imports.views import bp as onboarding_bp
 
     app.register_blueprint(onboarding_bp)
+    from portal.activation.views import bp as activation_bp
+
+    app.register_blueprint(activation_bp)
     csrf.exempt(api_bp)  # the API authenticates by bearer token, never by cookie
     app.register_blueprint(api_bp)
 

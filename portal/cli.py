@@ -25,6 +25,9 @@ def register(app: Flask) -> None:
     from portal.imports.cli import register as register_onboarding_commands
 
     register_onboarding_commands(app)
+    from portal.activation.cli import register as register_activation_commands
+
+    register_activation_commands(app)
 
     @app.cli.command("seed-demo")
     @click.option("--clients", default=2000, show_default=True, type=click.IntRange(1, 5_000_000))

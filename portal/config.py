@@ -107,6 +107,27 @@ class Config:
         self.IMPORT_MAX_BYTES = int(env.get("IMPORT_MAX_BYTES", str(1024 * 1024 * 1024)))
         self.IMPORT_MAX_ROWS = int(env.get("IMPORT_MAX_ROWS", "2000000"))
         self.IMPORT_MAX_FIELD_CHARS = int(env.get("IMPORT_MAX_FIELD_CHARS", "10000"))
+        # The staff directory (portal/auth/directory.py, docs/DEPLOY.md); LDAP_URL unset: local passwords only.
+        self.LDAP_URL = env.get("LDAP_URL", "")
+        self.LDAP_START_TLS = env.get("LDAP_START_TLS", "").lower() in ("1", "true", "yes")
+        self.LDAP_CA_FILE = env.get("LDAP_CA_FILE", "")
+        self.LDAP_BIND_DN = env.get("LDAP_BIND_DN", "")
+        self.LDAP_BIND_PASSWORD = env.get("LDAP_BIND_PASSWORD", "")
+        self.LDAP_SEARCH_BASE = env.get("LDAP_SEARCH_BASE", "")
+        self.LDAP_USER_FILTER = env.get("LDAP_USER_FILTER", "(uid={username})")
+        self.LDAP_EMPLOYEE_NUMBER_ATTRIBUTE = env.get("LDAP_EMPLOYEE_NUMBER_ATTRIBUTE", "employeeNumber")
+        self.LDAP_DISPLAY_NAME_ATTRIBUTE = env.get("LDAP_DISPLAY_NAME_ATTRIBUTE", "displayName")
+        self.LDAP_GROUP_MEMBER_FILTER = env.get("LDAP_GROUP_MEMBER_FILTER", "(member={dn})")
+        self.LDAP_ADMIN_GROUP = env.get("LDAP_ADMIN_GROUP", "")
+        self.LDAP_COMPLIANCE_GROUP = env.get("LDAP_COMPLIANCE_GROUP", "")
+        self.LDAP_SUPERVISOR_GROUP = env.get("LDAP_SUPERVISOR_GROUP", "")
+        self.LDAP_TIMEOUT = int(env.get("LDAP_TIMEOUT", "5"))
+        # One-time links and codes: staff invitations, client activation codes, password resets.
+        self.INVITATION_VALID = timedelta(days=7)
+        self.ACTIVATION_CODE_VALID = timedelta(hours=72)
+        self.PASSWORD_RESET_VALID = timedelta(hours=24)
+        # Where the links printed by `invite-staff` point (the CLI has no request to take the host from).
+        self.PORTAL_BASE_URL = env.get("PORTAL_BASE_URL", "http://localhost:5000").rstrip("/")
 
         for key, value in overrides.items():
             setattr(self, key, value)

@@ -12,7 +12,8 @@ LOGIN_OF_ROLE = {"client": "client_a", "rm": "rm_a", "supervisor": "sup_a", "com
 # Sample values for URL variables, all belonging to side A of the `world` fixture.
 SAMPLE_ARGS = {"client_no": "CA0001", "employee_no": "RMA1", "user_id": "1", "filename": "css/portal.css",
                "screening_id": "1", "n": "1", "assessment_id": "1", "version_id": "1", "application_id": "1",
-               "product_id": "1", "record_id": "1", "package_code": "premier", "cycle_id": "1"}
+               "product_id": "1", "record_id": "1", "package_code": "premier", "cycle_id": "1",
+               "secret": "not-a-live-secret"}
 SAMPLE_ARGS["import_id"] = "1"  # an onboarding import in the history
 
 
@@ -30,7 +31,8 @@ def test_policies_name_only_known_roles(app):
 
 def test_public_routes_are_only_the_expected_ones(app):
     public = {rule.endpoint for rule in app.url_map.iter_rules() if policy_of(rule.endpoint) == PUBLIC}
-    assert public == {"auth.login", "auth.language", "home.healthz", "api.openapi_document"} | BUILTIN_PUBLIC
+    assert public == {"auth.login", "auth.language", "home.healthz", "api.openapi_document", "activation.activate",
+                      "activation.activate_with_code", "activation.welcome", "activation.reset"} | BUILTIN_PUBLIC
 
 
 def test_a_route_without_policy_is_refused_for_everyone(app, client, auth, world):

@@ -1,7 +1,7 @@
 """Sign in, sign out, language switch."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
@@ -10,6 +10,7 @@ from forms.passwords import ChangePasswordForm
 from models import db, utcnow
 from portal.access import allow, public
 from portal.audit import record, record_now
+from portal.auth.directory import DirectoryUnavailable
 from portal.operations import users
 from portal.operations.errors import OperationError, attach_error
 from portal.operations.users import authenticate, end_all_sessions, normalise_username
@@ -32,7 +33,11 @@ def login():
     if form.validate_on_submit():
         username = normalise_username(form.username.data)[:64]
         SIGN_IN.refuse_if_throttled(username, "auth.sign_in")
-        user = authenticate(form.username.data, form.password.data)
+        try:
+            user = authenticate(form.username.data, form.password.data)
+        except DirectoryUnavailable as error:
+            SIGN_IN.failed(username)  # an attempt the directory could not answer still counts
+            return _directory_unavailable(form, error)
         if user is None:
             SIGN_IN.failed(username)
             record_now("auth.sign_in", "user", normalise_username(form.username.data)[:64], outcome="failed",
@@ -46,6 +51,16 @@ def login():
         db.session.commit()
         return redirect(safe_next(form.next.data, url_for("home.index")))
     return render_template("auth/login.html", form=form)
+
+
+def _directory_unavailable(form, error):
+    """Staff sign-in while the directory cannot answer: said plainly, logged, audited; local logins still work."""
+    current_app.logger.warning("staff directory unavailable: %s", error)
+    record_now("auth.sign_in", "user", normalise_username(form.username.data)[:64], outcome="failed",
+               actor_username=normalise_username(form.username.data), after={"reason": "directory_unavailable"})
+    flash(_("The staff directory is unavailable just now, so staff cannot sign in with their directory account. "
+            "Try again in a few minutes."), "danger")
+    return render_template("auth/login.html", form=form), 503
 
 
 @bp.route("/account/password", methods=["GET", "POST"])

@@ -94,7 +94,12 @@ def client_detail(client_no: str):
         select(ClientAssignment).where(ClientAssignment.client_id == client.id).order_by(ClientAssignment.id.desc())
     ).all()
     can_reassign = current_user.role == "supervisor" and client.manager is not None
+    from forms.activation import IssueForm
+    from models import User
+
+    client_login = db.session.scalar(select(User.id).where(User.client_id == client.id))
     return render_template("clients/detail.html", client=client, history=history, can_reassign=can_reassign,
+                           client_login=client_login, issue_form=IssueForm(),
                            profile_state=profile_status(client.profile_valid_until),
                            tier_history=tier_history(client.id))
 

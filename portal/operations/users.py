@@ -137,9 +137,17 @@ def set_user_active(user: User, active: bool) -> None:
 
 
 def authenticate(username: str, password: str) -> User | None:
-    """The active user with these credentials, or None; the work done is the same either way."""
+    """The active user with these credentials, or None; the work done is the same either way.
+
+    With a directory configured, staff logins linked to a staff record (and names no login has) are checked by
+    the directory instead (portal/operations/signin.py), which may raise DirectoryUnavailable.
+    """
     username = normalise_username(username)
     user = db.session.scalar(select(User).where(User.username == username)) if username else None
+    from portal.operations.signin import sign_in_with_directory, uses_directory
+
+    if username and uses_directory(user):  # staff with a directory configured: it decides (may raise unavailable)
+        return sign_in_with_directory(username, password)
     if user is None:
         check_password_hash(prepare_dummy_hash(current_app.config["PASSWORD_HASH_METHOD"]), password or "")
         return None
