@@ -71,6 +71,7 @@ from portal.api import (  # noqa: E402,F401  (routes register on import)
     matrix,
     openapi,
     people,
+    previews,
     promotions,
     risk,
 )

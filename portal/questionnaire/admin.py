@@ -118,6 +118,7 @@ def edit(version_id: int):
     if request.method == "GET":
         form.version.data = version.version
         form.validity_months.data = version.validity_months
+        form.retakes_per_day.data = version.retakes_per_day
         form.definition.data = _definition_text(version)
     else:
         valid = form.validate_on_submit()
@@ -125,7 +126,8 @@ def edit(version_id: int):
         data = _parse_json(form) if form.definition.data and not form.definition.errors else None
         if valid and data is not None:
             try:
-                save_draft(version, data, form.version.data, form.validity_months.data, current_user)
+                save_draft(version, data, form.version.data, form.validity_months.data, current_user,
+                           retakes_per_day=form.retakes_per_day.data)
             except OperationError as error:
                 db.session.rollback()
                 attach_error(form, error)
