@@ -89,6 +89,8 @@ class Config:
         self.BOOK_CACHE_ENTRIES = int(env.get("BOOK_CACHE_ENTRIES", "512"))
         self.MAX_CONTENT_LENGTH = 32 * 1024 * 1024
         self.PROXY_FIX_HOPS = int(env.get("PROXY_FIX_HOPS", "0"))
+        # The CJK font the inspection pack's PDF embeds (TrueType, or a .ttc collection: its first face).
+        self.PACK_FONT = env.get("PACK_FONT", "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
 
         for key, value in overrides.items():
             setattr(self, key, value)

@@ -229,3 +229,106 @@ def test_package_grid_preview_equals_what_saving_then_does(app, world, snapshots
     assert total == preview.moved
     assert sorted(row.client_no for row, _old, _new in movers) == sorted(
         no for no in after if before[no] is not None and before[no] != after[no])
+
+
+# --- a draft questionnaire version --------------------------------------------------------------------------
+
+def test_questionnaire_draft_preview_equals_what_answering_under_it_then_gives(app, world, browser):
+    from models import QuestionnaireVersion, RiskAssessment
+    from portal.operations.risk import submit_assessment
+    from portal.rules import questionnaire as rules
+
+    _profiles(world)  # each client's latest answers: lowest, middle or highest options
+    admin = browser("admin")
+    token = csrf_token(admin, "/admin/questionnaires")
+    assert admin.post("/admin/questionnaires/draft", data={"csrf_token": token, "version": "2026.5"}
+                      ).status_code == 302
+    draft = db.session.scalar(select(QuestionnaireVersion).where(QuestionnaireVersion.status == "draft"))
+    body = {k: v for k, v in draft.definition.items() if k not in ("version", "validity_months")}
+    body["bands"] = [{"grade": "C1", "min": 0, "max": 4}, {"grade": "C2", "min": 5, "max": 9},
+                     {"grade": "C3", "min": 10, "max": 14}, {"grade": "C4", "min": 15, "max": 19},
+                     {"grade": "C5", "min": 20, "max": 100}]  # a middle score becomes C5
+    assert admin.post(f"/admin/questionnaires/{draft.id}/edit", data={
+        "csrf_token": token, "version": "2026.5", "validity_months": "24", "definition": json.dumps(body)}
+    ).status_code == 302
+    latest = {}
+    for assessment in db.session.scalars(select(RiskAssessment).order_by(RiskAssessment.id)):
+        latest[assessment.client_id] = assessment
+    submissions = db.session.scalar(select(func.count()).select_from(RiskAssessment))
+
+    page = admin.get(f"/admin/questionnaires/{draft.id}/impact")
+    assert page.status_code == 200 and 'id="impact-preview"' in page.get_data(as_text=True)
+    from portal.operations.previews import preview_questionnaire
+    db.session.expire_all()
+    preview, movers = preview_questionnaire(db.session.get(QuestionnaireVersion, draft.id))
+    assert db.session.scalar(select(func.count()).select_from(RiskAssessment)) == submissions
+    exported = admin.get(f"/admin/questionnaires/{draft.id}/impact/clients?export=csv").get_data(as_text=True)
+    assert sorted(r[0] for r in list(csv.reader(io.StringIO(exported.lstrip("\ufeff"))))[1:]) == sorted(
+        m.client_no for m in movers)
+
+    assert admin.post(f"/admin/questionnaires/{draft.id}/publish", data={"csrf_token": token}).status_code == 302
+    definition = rules.load_definition(db.session.get(QuestionnaireVersion, draft.id).definition)
+    actual = Counter()
+    for client_id, assessment in latest.items():
+        client = db.session.get(Client, client_id)
+        answers = {k: v for k, v in assessment.answers.items() if k != definition.age_question.id}
+        again = submit_assessment(client, answers, None, assisted=False)
+        actual[(assessment.grade, again.grade)] += 1
+    db.session.commit()
+    assert {(t.source, t.target): t.clients for t in preview.transitions} == dict(actual)
+    assert preview.moved == sum(n for (old, new), n in actual.items() if old != new) > 0
+
+
+# --- promotion rules ------------------------------------------------------------------------------------------
+
+def test_promotion_rules_preview_equals_the_engine_run_after_saving(app, world, browser):
+    from models import Manager, PromotionRecommendation
+    from portal.operations import ladder
+    from portal.operations import promotions as operations
+    from portal.operations.previews import latest_closed_cycle
+    from portal.operations.risk import add_months
+    from tests.test_promotions import closed_cycle, evaluate
+
+    today = business_today()
+    older, newer = closed_cycle(add_months(today, -5), name="older"), closed_cycle(add_months(today, -2), name="newer")
+    scores = {"RMA1": (85, 86), "RMB1": (82, 83), "RMA2": (50, 55), "RMB2": (70, 72)}
+    for employee_no, (first, second) in scores.items():
+        manager = db.session.scalar(select(Manager).where(Manager.employee_no == employee_no))
+        evaluate(older, manager, first)
+        evaluate(newer, manager, second)
+    db.session.commit()
+    form = {k: ("" if v is None else ("y" if v is True else str(v))) for k, v in
+            ladder.rules_as_form_data(ladder.rule_set_in_force().rules).items() if v is not False}
+    form["junior_each_total_at_least"] = "84"  # RMB1 (82, 83) would no longer be promoted
+
+    def run() -> dict:
+        operations.run_engine(cycle=latest_closed_cycle(), compiled=False)
+        db.session.commit()
+        rows = db.session.execute(select(Manager.employee_no, PromotionRecommendation.recommendation)
+                                  .join(Manager, Manager.id == PromotionRecommendation.manager_id)
+                                  .order_by(PromotionRecommendation.id)).all()
+        return dict(rows)  # the newest run's answer per manager
+
+    before = run()
+    admin = browser("admin")
+    token = csrf_token(admin, "/ladder/rules")
+    recommendations = db.session.scalar(select(func.count()).select_from(PromotionRecommendation))
+    page = admin.post("/ladder/rules/preview", data={"csrf_token": token, **form})
+    assert page.status_code == 200, page.get_data(as_text=True)[:800]
+    html = page.get_data(as_text=True)
+    assert 'id="impact-preview"' in html and 'data-manager="RMB1"' in html and 'data-manager="RMA1"' not in html
+    assert db.session.scalar(select(func.count()).select_from(PromotionRecommendation)) == recommendations
+    exported = admin.post("/ladder/rules/preview?export=csv", data={"csrf_token": token, **form})
+    assert [r[0] for r in list(csv.reader(io.StringIO(exported.get_data(as_text=True).lstrip("\ufeff"))))[1:]] == [
+        "RMB1"]
+    from forms.promotions import RulesForm
+    from portal.operations.previews import preview_promotion_rules
+    from portal.promotions.views import _rules_data
+    with app.test_request_context("/ladder/rules", method="POST", data=form):
+        preview, movers, _cycle = preview_promotion_rules(_rules_data(RulesForm(meta={"csrf": False})))
+
+    assert admin.post("/ladder/rules", data={"csrf_token": token, **form}).status_code == 302
+    after = run()
+    actual = Counter((before[no], after[no]) for no in after)
+    assert {(t.source, t.target): t.clients for t in preview.transitions} == dict(actual)
+    assert [m.employee_no for m in movers] == [no for no in sorted(after) if before[no] != after[no]] == ["RMB1"]

@@ -21,7 +21,7 @@ def tier_thresholds_preview():
         raise ApiInputError(_('The body must be {"thresholds": [{"tier": 1, "min_assets": "...", '
                               '"min_contribution": "..."}, ...]}.'), "thresholds", "invalid_thresholds")
     try:
-        preview = preview_thresholds(ladder_values(body["thresholds"]))
+        preview = preview_thresholds(ladder_values(body["thresholds"]), with_packages=False)
     except OperationError as error:
         raise ApiInputError(error.message, error.field, error.code) from None
     return {

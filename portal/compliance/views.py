@@ -508,3 +508,56 @@ def retake_raise_list():
                            choices=_filter_choices(), export_url=_export_url,
                            cells=[retake_raise_cells(row) for row in pagination.items], **_words())
 
+
+# --- the inspection pack -----------------------------------------------------------------------------------
+
+def _pack_day() -> tuple[date | None, str | None]:
+    """The pack's date from `?as_of=` (yesterday when empty), or the message saying why it is refused."""
+    from datetime import timedelta
+
+    from portal.compliance.pack import PackDateError, check_day
+
+    raw = (request.args.get("as_of") or "").strip()[:20]
+    if not raw:
+        return business_today() - timedelta(days=1), None
+    try:
+        return check_day(date.fromisoformat(raw)), None
+    except ValueError as error:
+        if isinstance(error, PackDateError):
+            return None, str(error)
+        return None, _("The date must be written YYYY-MM-DD.")
+
+
+@bp.route("/compliance/inspection-pack")
+@allow("compliance", "admin")
+@read_only
+def inspection_pack():
+    """Choose a past date; the pack's PDF (both editions) and XLSX are built when downloaded."""
+    day, error = _pack_day()
+    return render_template("compliance/inspection_pack.html", day=day, error=error,
+                           raw=request.args.get("as_of", ""), today=business_today()), 400 if error else 200
+
+
+@bp.route("/compliance/inspection-pack/download")
+@allow("compliance", "admin")
+@read_only
+def inspection_pack_download():
+    """The pack for `as_of` as `format=pdf` or `format=xlsx` (the workbook in the page's language)."""
+    from flask import abort
+
+    from portal.compliance.pack import build_pdf, build_xlsx, collect, file_stem
+    from portal.exports import XLSX_TYPE
+    from portal.formatting import portal_language
+
+    day, error = _pack_day()
+    fmt = request.args.get("format")
+    if error or fmt not in ("pdf", "xlsx"):
+        abort(400)
+    data = collect(day)
+    if fmt == "pdf":
+        body, mimetype = build_pdf(data), "application/pdf"
+    else:
+        body, mimetype = build_xlsx(data, portal_language())[0], XLSX_TYPE
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{file_stem(day)}.{fmt}"'
+    return response

@@ -10,6 +10,7 @@ statement of the clients who move.
 """
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -45,7 +46,8 @@ class Transition:
 
     @property
     def moves(self) -> bool:
-        return self.source != self.target
+        """A real move: the value changes (a client the change cannot place, target None, is not moved)."""
+        return self.target is not None and self.source != self.target
 
 
 @dataclass
@@ -122,11 +124,12 @@ class _TierSql:
         return text(sql).bindparams(*[b for b in self.binds if f":{b.key}" in sql])
 
 
-def preview_thresholds(values: dict) -> Preview:
+def preview_thresholds(values: dict, with_packages: bool = True) -> Preview:
     """What saving these thresholds would do to the tiers at the latest statistics date (nothing is written).
 
     `values` are the page's eight fields (`tier1_assets` ...); a bad ladder raises OperationError with the
     page's own messages. The clients are those holding a snapshot at that date, the ones the save re-tiers.
+    `with_packages` also counts the clients with a valid profile whose service package would change.
     """
     from models import db
 
@@ -135,6 +138,14 @@ def preview_thresholds(values: dict) -> Preview:
     if day is None:
         return Preview(None)
     sql = _TierSql(ladder, day)
+    if not with_packages:
+        grouped = ("SELECT y.from_tier, y.to_tier, COUNT(*) AS clients, SUM(y.total_assets) AS assets,"  # nosec B608 - only SQL from code is spliced, values bound
+                   f" 0 AS package_changes FROM ({sql.rows}) y GROUP BY y.from_tier, y.to_tier")
+        preview = Preview(day)
+        for from_tier, to_tier, clients, assets, _none in db.session.execute(sql.statement(grouped), sql.params):
+            preview.transitions.append(Transition(from_tier, to_tier, int(clients), _money(assets)))
+        preview.transitions.sort(key=lambda t: (t.source or 0, t.target or 0))
+        return preview
     grouped = ("SELECT y.from_tier, y.to_tier, COUNT(*) AS clients, SUM(y.total_assets) AS assets,"  # nosec B608 - only SQL from code is spliced, values bound
                " SUM(CASE WHEN c.profile_valid_until >= :today AND pf.package_code <> pt.package_code"
                "     THEN 1 ELSE 0 END) AS package_changes"
@@ -253,3 +264,145 @@ def package_movers(grid: Mapping[tuple[int, str], str], source: str | None = Non
         " c.asset_tier, c.risk_class, c.total_assets" + base + page).bindparams(*binds), params).all()
     moved = {(tier, risk_class): (current[(tier, risk_class)], grid[(tier, risk_class)]) for tier, risk_class in cells}
     return [(row, *moved[(row.asset_tier, row.risk_class)]) for row in rows], total
+
+
+# --- a draft questionnaire version -----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Rescored:
+    """One client's latest answers re-scored under the draft: the grade now and the grade it would give."""
+
+    client_no: str
+    name: str
+    branch: str
+    manager_no: str | None
+    source: str
+    target: str | None  # None: the answers do not fit the draft (a question added or removed)
+    assets: Decimal
+    max_level: int | None  # the highest product risk level the client has subscribed (None: none)
+    allowed_after: int | None
+
+
+def _latest_answers():
+    """Each client's newest submission with what the preview needs: one windowed query, streamed."""
+    from sqlalchemy import func, select
+
+    from models import Client, Manager, RiskAssessment, SuitabilityRecord, db
+
+    ranked = (select(RiskAssessment.client_id, RiskAssessment.answers, RiskAssessment.grade,
+                     func.row_number().over(partition_by=RiskAssessment.client_id,
+                                            order_by=(RiskAssessment.submitted_at.desc(),
+                                                      RiskAssessment.id.desc())).label("position"))
+              .subquery("ranked"))
+    held = (select(SuitabilityRecord.client_id, func.max(SuitabilityRecord.product_risk_level).label("max_level"))
+            .where(SuitabilityRecord.action == "subscription", SuitabilityRecord.outcome.in_(("allowed", "warning")))
+            .group_by(SuitabilityRecord.client_id).subquery("held"))
+    stmt = (select(Client.client_no, Client.name, Client.branch, Client.birth_date, Client.total_assets,
+                   Manager.employee_no, ranked.c.answers, ranked.c.grade, held.c.max_level)
+            .select_from(ranked).join(Client, Client.id == ranked.c.client_id)
+            .outerjoin(Manager, Manager.id == Client.manager_id)
+            .outerjoin(held, held.c.client_id == Client.id)
+            .where(ranked.c.position == 1).order_by(Client.client_no))
+    return db.session.execute(stmt.execution_options(yield_per=5000))
+
+
+def rescore_latest(version) -> list[Rescored]:
+    """Every client's newest stored answers scored under `version` (a draft), as a submission today would be:
+    the same rules (`portal.rules.questionnaire.score`), the age answer from the birth date."""
+    from portal.rules import questionnaire as rules
+
+    definition = rules.load_definition(version.definition)
+    today = business_today()
+    out = []
+    for client_no, name, branch, birth_date, assets, manager_no, answers, grade, max_level in _latest_answers():
+        chosen = dict(answers or {})
+        derived = rules.age_answer(definition, birth_date, today)
+        if derived is not None:
+            chosen[derived[0]] = derived[1]
+        try:
+            result = rules.score(definition, {k: v for k, v in chosen.items() if definition.question(k)})
+            target, allowed = result.grade, len(rules.allowed_product_levels(result.grade, result.lowest_category))
+        except rules.AnswerError:
+            target, allowed = None, None
+        out.append(Rescored(client_no, name, branch, manager_no, grade, target, _money(assets), max_level, allowed))
+    return out
+
+
+def preview_questionnaire(version) -> tuple[Preview, list[Rescored]]:
+    """The C1–C5 transitions the draft would give every client's latest answers, and the clients who move."""
+    rows = rescore_latest(version)
+    totals: dict[tuple, list] = {}
+    for row in rows:
+        entry = totals.setdefault((row.source, row.target), [0, ZERO])
+        entry[0] += 1
+        entry[1] += row.assets
+    preview = Preview(business_today(), [Transition(s, t, n, a) for (s, t), (n, a) in totals.items()],
+                      {"above_new_grade": sum(1 for r in rows if r.allowed_after is not None and r.max_level
+                                              and r.max_level > r.allowed_after),
+                       "not_rescorable": sum(1 for r in rows if r.target is None)})
+    preview.transitions.sort(key=lambda t: (t.source, t.target or "C9"))
+    return preview, [row for row in rows if row.target is not None and row.source != row.target]
+
+
+# --- promotion rules ---------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Recommended:
+    """One manager's recommendation under the rules in force and under the proposed ones."""
+
+    manager_id: int
+    employee_no: str
+    name: str
+    level: str
+    source: str
+    target: str
+    source_level: str | None
+    target_level: str | None
+
+
+def latest_closed_cycle():
+    """The evaluation cycle closed last (by end date), or None."""
+    from sqlalchemy import select
+
+    from models import EvaluationCycle, db
+
+    return db.session.scalar(select(EvaluationCycle).where(EvaluationCycle.state == "closed")
+                             .order_by(EvaluationCycle.end_date.desc(), EvaluationCycle.id.desc()).limit(1))
+
+
+def preview_promotion_rules(data: Mapping) -> tuple[Preview, list[Recommended], object]:
+    """The engine run on the latest closed cycle's managers with the rules in force and with `data` (the rules
+    form's values, checked as saving checks them); nothing is stored. Returns the promote / hold / demote
+    transitions, the managers whose recommendation changes, and the cycle."""
+    from sqlalchemy import select
+
+    from models import Manager, db
+    from portal.operations import ladder, promotions
+    from portal.rules import promotion as engine
+
+    proposed_rules, proposed_demotion = engine.rules_from_dict(ladder.check_rules(data))
+    current = promotions.rules_in_force()
+    cycle = latest_closed_cycle()
+    if cycle is None:
+        return Preview(None), [], None
+    considered = max([current.considered, proposed_demotion.evaluations, *(r.evaluations for r in proposed_rules)])
+    facts = promotions.load_facts(cycle=cycle, considered=considered)
+    today = business_today()
+    names = dict(db.session.execute(select(Manager.id, Manager.employee_no + "\t" + Manager.name)
+                                    .where(Manager.id.in_([f.manager_id for f in facts] or [-1]))).all())
+    totals: Counter = Counter()
+    movers = []
+    for fact in facts:
+        now = promotions.evaluate(fact, current, today)
+        after = engine.recommend(fact.level, fact.level_since, max(today, fact.level_since), fact.evaluations,
+                                 fact.open_flags, proposed_rules, proposed_demotion)
+        totals[(now.recommendation, after.recommendation)] += 1
+        if (now.recommendation, now.target_level) != (after.recommendation, after.target_level):
+            employee_no, name = names.get(fact.manager_id, "\t").split("\t", 1)
+            movers.append(Recommended(fact.manager_id, employee_no, name, fact.level, now.recommendation,
+                                      after.recommendation, now.target_level, after.target_level))
+    order = {engine.PROMOTE: 0, engine.HOLD: 1, engine.DEMOTE: 2}
+    preview = Preview(today, sorted((Transition(s, t, n, ZERO) for (s, t), n in totals.items()),
+                                    key=lambda t: (order[t.source], order[t.target])))
+    movers.sort(key=lambda m: m.employee_no)
+    return preview, movers, cycle
