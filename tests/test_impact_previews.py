@@ -332,3 +332,56 @@ def test_promotion_rules_preview_equals_the_engine_run_after_saving(app, world, 
     actual = Counter((before[no], after[no]) for no in after)
     assert {(t.source, t.target): t.clients for t in preview.transitions} == dict(actual)
     assert [m.employee_no for m in movers] == [no for no in sorted(after) if before[no] != after[no]] == ["RMB1"]
+
+
+# --- evaluation weights ---------------------------------------------------------------------------------------
+
+def test_weights_preview_equals_the_totals_scoring_then_gives(app, world, browser):
+    from models import Evaluation, EvaluationWeightSet, Manager
+    from portal.operations import evaluations as scoring_ops
+    from portal.operations.previews import latest_closed_cycle
+    from portal.operations.risk import add_months
+    from portal.rules.evaluation import band_for, weighted_total
+    from tests.test_promotions import closed_cycle, evaluate
+
+    today = business_today()
+    older, newer = closed_cycle(add_months(today, -5), name="older"), closed_cycle(add_months(today, -2), name="newer")
+    # RMB1 is promoted on satisfaction; weighing KPI far more drops both totals below 80
+    scores = {"RMA1": {"satisfaction": 85, "kpi": 88, "team": 85, "competence": 86},
+              "RMB1": {"satisfaction": 98, "kpi": 72, "team": 80, "competence": 82}}
+    for employee_no, dims in scores.items():
+        manager = db.session.scalar(select(Manager).where(Manager.employee_no == employee_no))
+        evaluate(older, manager, dims)
+        evaluate(newer, manager, dims)
+    db.session.commit()
+    current = scoring_ops.weight_set_in_force()
+    form = {f"{level}_{d}": str(w) for level, row in current.weights.items() for d, w in row.items()}
+    form.update({f"band_{code}": str(floor) for floor, code in scoring_ops.bands_of(current)[:-1]})
+    form.update({"junior_satisfaction": "10", "junior_kpi": "60", "junior_team": "10", "junior_competence": "20"})
+    admin = browser("admin")
+    token = csrf_token(admin, "/ladder/weights")
+    versions = db.session.scalar(select(func.count()).select_from(EvaluationWeightSet))
+    page = admin.post("/ladder/weights/preview", data={"csrf_token": token, **form})
+    assert page.status_code == 200, page.get_data(as_text=True)[:600]
+    html = page.get_data(as_text=True)
+    assert 'id="impact-preview"' in html and 'data-manager="RMB1"' in html and 'data-manager="RMA1"' not in html
+    assert db.session.scalar(select(func.count()).select_from(EvaluationWeightSet)) == versions
+    exported = admin.post("/ladder/weights/preview?export=csv", data={"csrf_token": token, **form})
+    assert [r[0] for r in list(csv.reader(io.StringIO(exported.get_data(as_text=True).lstrip("\ufeff"))))[1:]] == [
+        "RMB1"]
+    from portal.operations.previews import preview_weights
+    weights = {level: {d: int(form[f"{level}_{d}"]) for d in row} for level, row in current.weights.items()}
+    thresholds = {code: Decimal(form[f"band_{code}"]) for _floor, code in scoring_ops.bands_of(current)[:-1]}
+    bands, recommendations, movers, cycle = preview_weights(weights, thresholds)
+    assert cycle.id == latest_closed_cycle().id and [m.employee_no for m in movers] == ["RMB1"]
+
+    assert admin.post("/ladder/weights", data={"csrf_token": token, **form}).status_code == 302
+    new_set = scoring_ops.weight_set_in_force()
+    assert new_set.version == current.version + 1
+    actual = Counter()
+    for evaluation in db.session.scalars(select(Evaluation).where(Evaluation.cycle_id == cycle.id)):
+        dims = {d: getattr(evaluation, d) for d in ("satisfaction", "kpi", "team", "competence")}
+        total = weighted_total(dims, scoring_ops.weights_of(new_set, evaluation.level))
+        actual[(evaluation.band, band_for(total, scoring_ops.bands_of(new_set)))] += 1
+    assert {(t.source, t.target): t.clients for t in bands.transitions} == dict(actual)
+    assert bands.moved == 1 and recommendations.moved == 1

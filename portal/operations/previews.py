@@ -406,3 +406,59 @@ def preview_promotion_rules(data: Mapping) -> tuple[Preview, list[Recommended], 
                                     key=lambda t: (order[t.source], order[t.target])))
     movers.sort(key=lambda m: m.employee_no)
     return preview, movers, cycle
+
+
+# --- evaluation weights -------------------------------------------------------------------------------------
+
+def preview_weights(weights: Mapping, thresholds: Mapping) -> tuple[Preview, Preview, list[Recommended], object]:
+    """The latest closed cycle re-totalled with the entered weights and bands (checked as saving checks them):
+    the rating-band transitions of its evaluations, and the promote / hold / demote transitions of the engine
+    (rules in force) run on every total it reads re-totalled the same way; nothing is stored."""
+    from dataclasses import replace
+
+    from sqlalchemy import select
+
+    from models import Evaluation, Manager, db
+    from portal.operations import ladder, promotions
+    from portal.rules import evaluation as scoring
+    from portal.rules import promotion as engine
+
+    clean = ladder.check_weights(weights)
+    bands = ladder.check_bands(thresholds)
+    cycle = latest_closed_cycle()
+    if cycle is None:
+        return Preview(None), Preview(None), [], None
+    band_totals: Counter = Counter()
+    for level, band, *scores in db.session.execute(
+            select(Evaluation.level, Evaluation.band, Evaluation.satisfaction, Evaluation.kpi, Evaluation.team,
+                   Evaluation.competence)
+            .where(Evaluation.cycle_id == cycle.id, Evaluation.total.is_not(None))):
+        total = scoring.weighted_total(dict(zip(scoring.DIMENSIONS, scores, strict=True)), clean[level])
+        band_totals[(band, scoring.band_for(total, bands))] += 1
+    order = {code: n for n, code in enumerate(scoring.BAND_CODES)}
+    bands_preview = Preview(business_today(), sorted(
+        (Transition(s, t, n, ZERO) for (s, t), n in band_totals.items()),
+        key=lambda t: (order.get(t.source, 9), order.get(t.target, 9))))
+
+    rules = promotions.rules_in_force()
+    facts = promotions.load_facts(cycle=cycle, considered=rules.considered)
+    today = business_today()
+    names = dict(db.session.execute(select(Manager.id, Manager.employee_no + "\t" + Manager.name)
+                                    .where(Manager.id.in_([f.manager_id for f in facts] or [-1]))).all())
+    totals: Counter = Counter()
+    movers = []
+    for fact in facts:
+        now = promotions.evaluate(fact, rules, today)
+        retotalled = tuple(replace(e, total=scoring.weighted_total(e.scores, clean[fact.level]))
+                           for e in fact.evaluations)
+        after = promotions.evaluate(replace(fact, evaluations=retotalled), rules, today)
+        totals[(now.recommendation, after.recommendation)] += 1
+        if (now.recommendation, now.target_level) != (after.recommendation, after.target_level):
+            employee_no, name = names.get(fact.manager_id, "\t").split("\t", 1)
+            movers.append(Recommended(fact.manager_id, employee_no, name, fact.level, now.recommendation,
+                                      after.recommendation, now.target_level, after.target_level))
+    answer_order = {engine.PROMOTE: 0, engine.HOLD: 1, engine.DEMOTE: 2}
+    recommendations = Preview(today, sorted((Transition(s, t, n, ZERO) for (s, t), n in totals.items()),
+                                            key=lambda t: (answer_order[t.source], answer_order[t.target])))
+    movers.sort(key=lambda m: m.employee_no)
+    return bands_preview, recommendations, movers, cycle
