@@ -342,6 +342,8 @@ def test_a_raise_within_30_days_is_flagged_and_listed_side_by_side(app, world, t
     Auth(manager).login("rm_a")
     result = manager.get(f"/questionnaire/result/{high['id']}").get_data(as_text=True)
     assert 'id="result-raised-on-retake"' in result and "Grade raised on retake" in result
+    history_page = manager.get("/clients/CA0001/assessments").get_data(as_text=True)
+    assert history_page.count("raised-on-retake") == 1
     own = manager.get("/matrix/retake-raises").get_data(as_text=True)
     assert f'data-assessment="{high["id"]}"' in own and f'data-assessment="{inside["id"]}"' not in own
     client_page = app.test_client()

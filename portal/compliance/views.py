@@ -8,11 +8,11 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, current_app, render_template, request, stream_with_context, url_for
+from flask import Blueprint, Response, abort, current_app, render_template, request, stream_with_context, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
@@ -21,6 +21,7 @@ from sqlalchemy import select
 from models import Manager, Team, db
 from models.clients import mask_id_number
 from portal.access import allow, scope_managers, supervised_team_ids
+from portal.compliance.pack import PackDateError, build_pdf, build_xlsx, check_day, collect, file_stem
 from portal.compliance.queries import (
     LIST_STATUSES,
     NO_PROFILE,
@@ -39,8 +40,8 @@ from portal.compliance.queries import (
     resolve_scope,
     retake_raises,
 )
-from portal.exports import download, plain_cell
-from portal.formatting import labels
+from portal.exports import XLSX_TYPE, download, plain_cell
+from portal.formatting import labels, portal_language
 from portal.operations.risk import BUSINESS_TZ, business_today
 from portal.pagination import page_arg, paginate
 from portal.reads import read_only
@@ -513,10 +514,6 @@ def retake_raise_list():
 
 def _pack_day() -> tuple[date | None, str | None]:
     """The pack's date from `?as_of=` (yesterday when empty), or the message saying why it is refused."""
-    from datetime import timedelta
-
-    from portal.compliance.pack import PackDateError, check_day
-
     raw = (request.args.get("as_of") or "").strip()[:20]
     if not raw:
         return business_today() - timedelta(days=1), None
@@ -543,12 +540,6 @@ def inspection_pack():
 @read_only
 def inspection_pack_download():
     """The pack for `as_of` as `format=pdf` or `format=xlsx` (the workbook in the page's language)."""
-    from flask import abort
-
-    from portal.compliance.pack import build_pdf, build_xlsx, collect, file_stem
-    from portal.exports import XLSX_TYPE
-    from portal.formatting import portal_language
-
     day, error = _pack_day()
     fmt = request.args.get("format")
     if error or fmt not in ("pdf", "xlsx"):
