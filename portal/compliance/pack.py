@@ -23,7 +23,7 @@ from __future__ import annotations
 import hashlib
 import io
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 from types import SimpleNamespace
@@ -58,13 +58,15 @@ from portal.compliance.queries import (
     retake_raises,
 )
 from portal.exports import neutralise
-from portal.operations.risk import BUSINESS_TZ, add_months, business_today
+from portal.operations.risk import BUSINESS_TZ, EXPIRING_DAYS, add_months, business_today
 from portal.replica import report_connection
 from portal.rules.questionnaire import RISK_CLASSES
 
 PARTS = ("matrix", "profiles", "mismatches", "warnings", "elderly", "lowest", "professional", "retakes")
 LANGUAGES = ("zh_CN", "en")
-SHEET_ROWS_MAX = 100_000  # a list longer than this is cut in the workbook, with its full count stated
+# A list longer than this is cut in the pack (the first rows by client number), with its full count stated;
+# the matrix pages export every row of the same list as of D (CSV).
+SHEET_ROWS_MAX = 10_000
 PDF_ROWS = 15  # rows of each list shown in the PDF; the workbook holds the lists
 COLUMNS = (*RISK_CLASSES, NO_PROFILE)
 # The whole firm: the pack is compliance's own document.
@@ -138,11 +140,17 @@ def collect(day: date) -> PackData:
 
     profiles = Part("profiles", {"expired": grid.expired_total().clients, "expiring": grid.expiring.clients,
                                  "never": grid.never_total().clients}, ["list", *CLIENT_HEADER])
-    for status in ("expired", "expiring", "none"):
-        rows, total = _rows(client_list(FIRM, Scope(), as_of, status=status),
-                            lambda row, status=status: [status, *_client_cells(row)])
-        profiles.rows += rows
-        profiles.total_rows += total
+    # One pass over the clients for the three lists, the first rows of each by client number (their counts are
+    # the grid's).
+    listed = client_list(FIRM, Scope(), as_of).where(as_of.valid_until.is_(None) | (as_of.valid_until <= day +
+                                                                                    timedelta(days=EXPIRING_DAYS)))
+    position = func.row_number().over(partition_by=as_of.status, order_by=Client.client_no).label("position")
+    ranked = listed.add_columns(position).order_by(None).subquery("listed")
+    status_order = case((ranked.c.status == "expired", 0), (ranked.c.status == "expiring", 1), else_=2)
+    for row in report_connection().execute(select(ranked).where(ranked.c.position <= SHEET_ROWS_MAX)
+                                           .order_by(status_order, ranked.c.client_no)):
+        profiles.rows.append([row.status, *_client_cells(row)])
+    profiles.total_rows = sum(profiles.figures.values())
     parts["profiles"] = profiles
 
     mismatches = Part("mismatches", {}, [*CLIENT_HEADER, "max_level", "allowed_level", "unconfirmed"])
