@@ -7,10 +7,10 @@ import os
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import cycles, foundation, imports, load, matrix, onboarding, profiles, questionnaire
+from bench import cycles, foresight, foundation, imports, load, matrix, onboarding, profiles, questionnaire
 
 # In this order: the read-only benchmarks first, then those that write (a cycle, a snapshot date, load).
-STAGES = ("profiles", "questionnaire", "matrix", "cycles", "imports", "load", "onboarding")
+STAGES = ("profiles", "questionnaire", "matrix", "foresight", "cycles", "imports", "load", "onboarding")
 
 
 def main() -> None:
@@ -38,6 +38,7 @@ def main() -> None:
         "profiles": lambda: profiles.run(report, url),
         "questionnaire": lambda: questionnaire.run(report, url, args.seconds),
         "matrix": lambda: matrix.run(report, url),
+        "foresight": lambda: foresight.run(report, url),
         "cycles": lambda: cycles.run(report, url),
         "imports": lambda: imports.run(report, url),
         "load": lambda: load.run(report, url),

@@ -2,7 +2,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import IntegerField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 # A definition of a few dozen questions is ~30 kB of JSON; this leaves room without inviting abuse.
 DEFINITION_MAX = 300_000
@@ -19,6 +19,11 @@ class DraftForm(FlaskForm):
         _l("Validity in months"),
         validators=[InputRequired(message=_l("Enter a whole number of months.")),
                     NumberRange(min=1, max=120, message=_l("Enter a number of months from 1 to 120."))])
+    retakes_per_day = IntegerField(
+        _l("Submissions per client per day"),
+        description=_l("Left empty: unchanged."),
+        validators=[Optional(),
+                    NumberRange(min=1, max=20, message=_l("Enter a number of submissions from 1 to 20."))])
     definition = TextAreaField(
         _l("Definition (JSON)"),
         validators=[DataRequired(), Length(max=DEFINITION_MAX,

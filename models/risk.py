@@ -40,6 +40,8 @@ class QuestionnaireVersion(db.Model):
     # (portal.operations.risk.definition_of), so the JSON is fetched only when it is not cached.
     definition: Mapped[Any] = mapped_column(JSON, deferred=True)
     validity_months: Mapped[int] = mapped_column(Integer, default=24)
+    # Submissions a client may make per business day under this version (own and assisted together).
+    retakes_per_day: Mapped[int] = mapped_column(Integer, default=3, server_default=text("3"))
     based_on_id: Mapped[int | None] = mapped_column(ForeignKey("questionnaire_versions.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -56,6 +58,9 @@ class RiskAssessment(db.Model):
         CheckConstraint(f"grade IN {GRADES}", name="grade"),
         CheckConstraint("score >= 0 AND score <= 100", name="score"),
         Index("ix_risk_assessments_client_submitted", "client_id", "submitted_at"),
+        # Compliance's "grade raised on retake" list: only the flagged rows, newest first.
+        Index("ix_risk_assessments_raised", "submitted_at", sqlite_where=text("raised_from_id IS NOT NULL"),
+              postgresql_where=text("raised_from_id IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -76,6 +81,9 @@ class RiskAssessment(db.Model):
     # One-time token of the form that sent it: a second submit of the same form is refused by the database.
     submission_token: Mapped[str | None] = mapped_column(String(64), unique=True)
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The client's previous submission when this one raised the grade within 30 days of it (a retake to
+    # flag). No foreign key: the column is added to an append-only table in place (SQLite cannot add one).
+    raised_from_id: Mapped[int | None] = mapped_column(Integer)
 
     version: Mapped[QuestionnaireVersion] = relationship()
     entered_by: Mapped[User | None] = relationship()

@@ -128,6 +128,8 @@ class Config:
         self.PASSWORD_RESET_VALID = timedelta(hours=24)
         # Where the links printed by `invite-staff` point (the CLI has no request to take the host from).
         self.PORTAL_BASE_URL = env.get("PORTAL_BASE_URL", "http://localhost:5000").rstrip("/")
+        # The CJK font the inspection pack's PDF embeds (TrueType, or a .ttc collection: its first face).
+        self.PACK_FONT = env.get("PACK_FONT", "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
 
         for key, value in overrides.items():
             setattr(self, key, value)

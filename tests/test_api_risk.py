@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -15,6 +15,23 @@ from portal.rules import questionnaire as rules
 
 DEFINITION = json.loads(Path("data/questionnaire/default.json").read_text(encoding="utf-8"))
 DEF = rules.load_definition(DEFINITION)
+BIRTH_DATE = date(1980, 5, 17)  # the world fixture's clients
+
+
+@pytest.fixture(autouse=True)
+def many_retakes(app):
+    """These tests submit for one client many times a day; the daily limit is tested in test_questionnaire_integrity."""
+    from models import QuestionnaireVersion
+
+    db.session.execute(QuestionnaireVersion.__table__.update().values(retakes_per_day=1000))
+    db.session.commit()
+
+
+def record_age() -> str:
+    """The age option the client's birth date gives today (the API takes it from the records)."""
+    from portal.operations.risk import business_today
+
+    return rules.age_answer(DEF, BIRTH_DATE, business_today())[1]
 
 
 def bearer(token):
@@ -22,8 +39,10 @@ def bearer(token):
 
 
 def answers(pick=0):
-    """Every question answered with its option at index `pick` (clamped)."""
-    return {q.id: q.options[min(pick, len(q.options) - 1)].id for q in DEF.questions}
+    """Every question answered with its option at index `pick` (clamped); the age as the records give it."""
+    chosen = {q.id: q.options[min(pick, len(q.options) - 1)].id for q in DEF.questions}
+    chosen["q01"] = record_age()
+    return chosen
 
 
 def test_questionnaire_in_both_languages(client, world, token_for):
@@ -159,9 +178,11 @@ def test_generated_answer_sets_never_500_and_store_exact_sums(client, world, tok
     response = client.post("/api/v1/clients/CA0001/assessments", json={"answers": chosen}, headers=bearer(token))
     assert response.status_code in (201, 400)
     after = db.session.scalar(select(func.count(RiskAssessment.id)))
+    if chosen.get("q01") not in (None, "", record_age()):
+        assert response.status_code == 400
     if response.status_code == 201:
         stored = db.session.scalar(select(RiskAssessment).order_by(RiskAssessment.id.desc()).limit(1))
-        expected = rules.score(DEF, chosen)
+        expected = rules.score(DEF, {**chosen, "q01": record_age()})
         assert stored.score == expected.score and stored.raw_points == expected.raw_points
         assert after == before + 1
     else:

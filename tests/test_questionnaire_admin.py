@@ -76,7 +76,9 @@ def save(admin, version_id: int, definition, label: str = "2026.2", months="24")
 
 
 def all_first_answers(definition: dict) -> dict:
-    return {q["id"]: q["options"][0]["id"] for q in definition["questions"]}
+    """The first option of every question asked; the age question is answered from the birth date on file."""
+    return {q["id"]: q["options"][0]["id"] for q in definition["questions"]
+            if not any("min_age" in o or "max_age" in o for o in q["options"])}
 
 
 # --- listing and drafting ----------------------------------------------------------------------------

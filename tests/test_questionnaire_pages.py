@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -28,12 +29,33 @@ def client(app):
 DEFAULT = json.loads((Path(__file__).resolve().parents[1] / "data" / "questionnaire" / "default.json")
                      .read_text(encoding="utf-8"))
 GROUPS = ("age", "knowledge", "experience", "financial", "preference")
-QUESTIONS = {q["id"]: q for q in DEFAULT["questions"]}
-STEPS = [[q["id"] for q in DEFAULT["questions"] if q["group"] == group] for group in GROUPS]
-LOWEST = {q["id"]: q["options"][0]["id"] for q in DEFAULT["questions"]}
-HIGHEST = {q["id"]: q["options"][-1]["id"] for q in DEFAULT["questions"]}
-# A middle-of-the-road investor aged 40-ish: no cap, no flag.
-MIDDLE = {q["id"]: q["options"][len(q["options"]) // 2]["id"] for q in DEFAULT["questions"]}
+AGE_QUESTION = "q01"  # answered from the birth date on file (the world's clients: 1980-05-17), never asked
+
+
+def _record_age() -> str:
+    from portal.operations.risk import business_today
+    from portal.rules import questionnaire as rules
+
+    return rules.age_answer(rules.load_definition(DEFAULT), date(1980, 5, 17), business_today())[1]
+
+
+RECORD_AGE = _record_age()
+QUESTIONS = {q["id"]: q for q in DEFAULT["questions"] if q["id"] != AGE_QUESTION}  # the questions asked
+STEPS = [[q["id"] for q in DEFAULT["questions"] if q["group"] == group and q["id"] in QUESTIONS] for group in GROUPS]
+LOWEST = {q["id"]: q["options"][0]["id"] for q in DEFAULT["questions"]} | {AGE_QUESTION: RECORD_AGE}
+HIGHEST = {q["id"]: q["options"][-1]["id"] for q in DEFAULT["questions"]} | {AGE_QUESTION: RECORD_AGE}
+# A middle-of-the-road investor: no cap, no flag.
+MIDDLE = {q["id"]: q["options"][len(q["options"]) // 2]["id"] for q in DEFAULT["questions"]} | {
+    AGE_QUESTION: RECORD_AGE}
+
+
+@pytest.fixture(autouse=True)
+def many_retakes(app):
+    """These tests submit for one client many times a day; the daily limit is tested in test_questionnaire_integrity."""
+    from models import QuestionnaireVersion, db
+
+    db.session.execute(QuestionnaireVersion.__table__.update().values(retakes_per_day=1000))
+    db.session.commit()
 
 TOKEN_RE = re.compile(r'name="submission_token"[^>]*value="([^"]+)"')
 VERSION_RE = re.compile(r'name="version_id"[^>]*value="([^"]+)"')
@@ -581,6 +603,7 @@ def test_generated_answer_sets_never_fail_and_store_only_the_rules_score(app, wo
     after = count_assessments()
     complete = all(isinstance(answers.get(q), str) and answers[q] in [o["id"] for o in QUESTIONS[q]["options"]]
                    for q in QUESTIONS)
+    answers = {k: v for k, v in answers.items() if k in QUESTIONS} | {AGE_QUESTION: RECORD_AGE}
     if after > before:
         assert after == before + 1 and complete, (answers, hidden)
         stored = db.session.scalars(select(RiskAssessment).order_by(RiskAssessment.id.desc()).limit(1)).one()

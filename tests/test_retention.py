@@ -26,7 +26,8 @@ def departed(app, world, runner):
     client = db.session.scalar(select(Client).where(Client.client_no == "CA0001"))
     version = db.session.scalar(select(QuestionnaireVersion).where(QuestionnaireVersion.status == "active"))
     user = db.session.scalar(select(User).where(User.username == "client_a"))
-    answers = {q["id"]: q["options"][-1]["id"] for q in version.definition["questions"]}
+    answers = {q["id"]: q["options"][-1]["id"] for q in version.definition["questions"]
+               if q["group"] != "age" or "min_age" not in q["options"][0]}  # age: from the birth date on file
     submit_assessment(client, answers, user, assisted=False)
     db.session.commit()
     return client

@@ -72,6 +72,7 @@ from portal.api import (  # noqa: E402,F401  (routes register on import)
     onboarding,
     openapi,
     people,
+    previews,
     promotions,
     risk,
 )

@@ -9,7 +9,8 @@ ERROR = {"$ref": "#/components/schemas/Error"}
 
 def _errors(*codes: int) -> dict:
     names = {400: "Bad input", 401: "No valid bearer token", 403: "Not allowed for this role",
-             404: "Not found, or not yours", 405: "Method not allowed", 409: "Conflict"}
+             404: "Not found, or not yours", 405: "Method not allowed", 409: "Conflict",
+             429: "Too many submissions today: `retake_limit`, with `retry_on` (the date to try again)"}
     return {str(c): {"description": names[c], "content": {"application/json": {"schema": ERROR}}} for c in codes}
 
 
@@ -182,13 +183,15 @@ SPEC = {
             "parameters": [{"name": "lang", "in": "query", "schema": {"type": "string", "enum": ["zh_CN", "en"]}}],
             "responses": {**_ok({"$ref": "#/components/schemas/Questionnaire"}), **_errors(400, 401)}}},
         "/api/v1/clients/{client_no}/assessments": {"post": {
-            "summary": "Submit a complete answer set (a client for themself; a manager assisted, pending confirmation)",
+            "summary": "Submit a complete answer set (a client for themself; a manager assisted, pending "
+                       "confirmation); the age question may be left out (taken from the birth date on file; "
+                       "a disagreeing answer is 400 age_mismatch); over the version's daily limit 429 retake_limit",
             "parameters": [{"name": "client_no", "in": "path", "required": True, "schema": {"type": "string"}}],
             "requestBody": {"required": True, "content": {"application/json": {"schema": {
                 "type": "object", "required": ["answers"],
                 "properties": {"answers": {"type": "object", "additionalProperties": {"type": "string"}}}}}}},
             "responses": {**_ok({"$ref": "#/components/schemas/Assessment"}, "Stored", "201"),
-                          **_errors(400, 401, 403, 404)}}},
+                          **_errors(400, 401, 403, 404, 429)}}},
         "/api/v1/clients/{client_no}/profile": {"get": {
             "summary": "The risk profile in force on a date (today by default)",
             "parameters": [{"name": "client_no", "in": "path", "required": True, "schema": {"type": "string"}},
@@ -239,9 +242,9 @@ SPEC = {
 
 def _merge_feature_paths() -> None:
     """Each feature's API module declares its own PATHS and SCHEMAS; the document is their union."""
-    from portal.api import assets, evaluations, matrix, onboarding, promotions
+    from portal.api import assets, evaluations, matrix, onboarding, previews, promotions
 
-    for module in (assets, matrix, evaluations, promotions, onboarding):
+    for module in (assets, matrix, evaluations, promotions, onboarding, previews):
         for path, operations in module.PATHS.items():  # a path may gain an operation beside one declared here
             SPEC["paths"].setdefault(path, {}).update(operations)
         SPEC["components"]["schemas"].update(module.SCHEMAS)

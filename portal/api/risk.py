@@ -8,10 +8,11 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from models import RiskProfile, db
-from portal.access import allow, client_or_404
+from portal.access import allow, api_error, client_or_404
 from portal.api import ApiInputError, bp, json_response
 from portal.operations.errors import OperationError
 from portal.operations.risk import (
+    RetakeLimitReached,
     active_version,
     business_today,
     definition_of,
@@ -69,7 +70,11 @@ def assessment_json(assessment, profile=None) -> dict:
 @bp.post("/clients/<client_no>/assessments")
 @allow("client", "rm")
 def submit(client_no: str):
-    """A client answers for themself (in force at once); a manager for a client of their book (assisted)."""
+    """A client answers for themself (in force at once); a manager for a client of their book (assisted).
+
+    The age question may be left out: it is answered from the birth date on file (a disagreeing answer is
+    400 `age_mismatch`). Over the version's daily limit: 429 `retake_limit` with `retry_on`.
+    """
     client = client_or_404(client_no)
     body = request.get_json(silent=True)
     if not isinstance(body, dict) or not isinstance(body.get("answers"), dict):
@@ -81,6 +86,9 @@ def submit(client_no: str):
                                 question_id, "invalid_answer")
     try:
         assessment = submit_assessment(client, answers, current_user, assisted=current_user.role == "rm")
+    except RetakeLimitReached as error:
+        db.session.rollback()
+        return api_error(429, error.code, error.message, retry_on=error.retry_on.isoformat())
     except OperationError as error:
         db.session.rollback()
         raise ApiInputError(error.message, error.field, error.code) from None

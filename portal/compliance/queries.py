@@ -46,10 +46,12 @@ from models import (
     ClientTier,
     Manager,
     ProfessionalApplication,
+    RiskAssessment,
     RiskProfile,
     SuitabilityConfirmation,
     SuitabilityRecord,
     Team,
+    User,
     db,
 )
 from portal.access import can_see_manager, deny, scope_clients, supervised_team_ids
@@ -183,8 +185,10 @@ def end_of_business_day(day: date) -> datetime:
 class AsOf:
     """Column expressions for each client's tier, assets and profile on `day`, and the joins they need."""
 
-    def __init__(self, day: date, today: date):
+    def __init__(self, day: date, today: date, opened_only: bool = False):
         self.day, self.today = day, day == today
+        # Only clients whose account was open by `day` (the inspection pack: a client opened later was none).
+        self.opened_only = opened_only
         self._joins: list = []
         if self.today:  # the copies on the client row: indexed, no join
             self.asset_tier = Client.asset_tier
@@ -239,6 +243,8 @@ class AsOf:
         stmt = stmt.select_from(Client)
         for target, on in self._joins:
             stmt = stmt.outerjoin(target, on)
+        if self.opened_only:
+            stmt = stmt.where(Client.opened_on <= self.day)
         return stmt
 
     def tier_is(self, tier: int):
@@ -339,9 +345,9 @@ def grid_query(user, scope: Scope, as_of: AsOf) -> Select:
             .group_by(inner.c.tier, inner.c.risk_class, inner.c.status))
 
 
-def matrix(user, scope: Scope, day: date, today: date) -> Matrix:
+def matrix(user, scope: Scope, day: date, today: date, as_of: AsOf | None = None) -> Matrix:
     """The grid for the caller's scope and filters on `day`, in one query."""
-    as_of = AsOf(day, today)
+    as_of = as_of or AsOf(day, today)
     result = Matrix(day)
     for tier, risk_class, status_code, clients, assets in report_connection().execute(grid_query(user, scope, as_of)):
         assets = Decimal(assets or 0).quantize(Decimal("0.01"))  # no tier row: no assets
@@ -439,3 +445,38 @@ def small_grid(user, today: date, manager: Manager | None = None) -> SmallGrid:
     """Today's grid of one manager's book, or (no manager) of everything `user` sees: one GROUP BY."""
     scope = Scope(manager=manager)
     return SmallGrid(matrix(user, scope, today, today), scope.args)
+# --- grade raised on retake ---------------------------------------------------------------------------
+
+def retake_raises(user, scope: Scope, day: date, since: date | None = None) -> Select:
+    """Submissions that raised the client's grade within 30 days of the previous one, newest first.
+
+    Submitted on a business day in (since, day] (every one up to `day` when `since` is None), for the
+    caller's scope and filters; each row carries both results side by side (`new_*` and `old_*`). The
+    flag is written with the submission (risk_assessments.raised_from_id), read here through
+    ix_risk_assessments_raised.
+    """
+    new, old = aliased(RiskAssessment, name="new_assessment"), aliased(RiskAssessment, name="old_assessment")
+    entered = aliased(User, name="entered_by")
+    stmt = (select(new.id.label("assessment_id"), Client.client_no, Client.name, Client.id_number, Client.branch,
+                   Manager.employee_no.label("manager_no"), Manager.name.label("manager_name"),
+                   old.id.label("old_id"), old.grade.label("old_grade"), old.score.label("old_score"),
+                   old.submitted_at.label("old_submitted_at"), old.channel.label("old_channel"),
+                   new.grade.label("new_grade"), new.score.label("new_score"),
+                   new.submitted_at.label("new_submitted_at"), new.channel.label("new_channel"),
+                   entered.username.label("entered_by"))
+            .select_from(new)
+            .join(old, old.id == new.raised_from_id)
+            .join(Client, Client.id == new.client_id)
+            .outerjoin(Manager, Manager.id == Client.manager_id)
+            .outerjoin(entered, entered.id == new.entered_by_id)
+            .where(new.raised_from_id.is_not(None), new.submitted_at < end_of_business_day(day)))
+    if since is not None:
+        stmt = stmt.where(new.submitted_at >= end_of_business_day(since))
+    return apply_scope(stmt, user, scope).order_by(new.submitted_at.desc(), new.id.desc())
+
+
+def retake_raise_count(user, scope: Scope | None = None, day: date | None = None, since: date | None = None) -> int:
+    """How many submissions `retake_raises` lists (e.g. for a home page's work queue); today by default."""
+    from portal.operations.risk import business_today
+
+    return count(retake_raises(user, scope or Scope(), day or business_today(), since))

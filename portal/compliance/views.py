@@ -8,11 +8,11 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, current_app, render_template, request, stream_with_context, url_for
+from flask import Blueprint, Response, abort, current_app, render_template, request, stream_with_context, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
@@ -21,6 +21,7 @@ from sqlalchemy import select
 from models import Manager, Team, db
 from models.clients import mask_id_number
 from portal.access import allow, scope_managers, supervised_team_ids
+from portal.compliance.pack import PackDateError, build_pdf, build_xlsx, check_day, collect, file_stem
 from portal.compliance.queries import (
     LIST_STATUSES,
     NO_PROFILE,
@@ -37,12 +38,14 @@ from portal.compliance.queries import (
     mismatch_list,
     parse_as_of,
     resolve_scope,
+    retake_raises,
 )
-from portal.exports import download, plain_cell
-from portal.formatting import labels
-from portal.operations.risk import business_today
+from portal.exports import XLSX_TYPE, download, plain_cell
+from portal.formatting import labels, portal_language
+from portal.operations.risk import BUSINESS_TZ, business_today
 from portal.pagination import page_arg, paginate
 from portal.reads import read_only
+from portal.replica import report_connection
 from portal.rules.questionnaire import RISK_CLASSES
 
 bp = Blueprint("compliance", __name__)
@@ -418,3 +421,117 @@ def mismatches():
                            selection={}, choices=_filter_choices(), export_url=_export_url, mismatches=True,
                            reasons=reasons, **_words())
 
+
+# --- grade raised on retake ---------------------------------------------------------------------------
+
+def retake_raise_header() -> list[str]:
+    return [_("Client number"), _("Name"), _("ID number"), _("Branch"), _("Manager number"), _("Manager"),
+            _("Previous grade"), _("Previous score"), _("Previous submission"), _("Previous channel"),
+            _("New grade"), _("New score"), _("New submission"), _("New channel"), _("Entered by")]
+
+
+def retake_raise_cells(row) -> list:
+    """One row of the list as export cells; times in China time, as on screen."""
+    channel = {"self": _("Self-service"), "assisted": _("Assisted by a manager")}
+
+    def moment(value):
+        return value.astimezone(BUSINESS_TZ).strftime("%Y-%m-%d %H:%M")
+
+    return [row.client_no, row.name, mask_id_number(row.id_number), row.branch, row.manager_no or "",
+            row.manager_name or "", row.old_grade, row.old_score, moment(row.old_submitted_at),
+            str(channel.get(row.old_channel, row.old_channel)), row.new_grade, row.new_score,
+            moment(row.new_submitted_at), str(channel.get(row.new_channel, row.new_channel)), row.entered_by or ""]
+
+
+def retake_raise_rows(stmt, chunk: int = CSV_CHUNK, limit: int | None = None):
+    """Every row of the list, newest first, fetched `chunk` at a time by (submitted_at, id) keys."""
+    sent, last = 0, None
+    while True:
+        take = chunk if limit is None else min(chunk, limit - sent)
+        if take <= 0:
+            return
+        page_stmt = stmt
+        if last is not None:
+            page_stmt = stmt.where(stmt.selected_columns.new_submitted_at <= last[0]).where(
+                (stmt.selected_columns.new_submitted_at < last[0]) | (stmt.selected_columns.assessment_id < last[1]))
+        rows = report_connection().execute(page_stmt.limit(take)).all()
+        yield from rows
+        sent += len(rows)
+        if len(rows) < take:
+            return
+        last = (rows[-1].new_submitted_at, rows[-1].assessment_id)
+
+
+@bp.route("/matrix/retake-raises")
+@allow("compliance", "admin", "supervisor", "rm")
+@read_only
+def retake_raise_list():
+    """Submissions that raised the grade within 30 days of the previous one: both results side by side."""
+    filters = _filters()
+    title = _("Grade raised on retake")
+    if filters.errors:
+        return render_template("compliance/retake_raises.html", filters=filters, title=title, pagination=None,
+                               choices=_filter_choices(), **_words()), 400
+    stmt = retake_raises(current_user, filters.scope, filters.day)
+    fmt = _export_format()
+    if fmt:
+        filename = f"grade-raised-on-retake-{filters.day.isoformat()}"
+        if fmt == "csv":
+            return _csv_stream(filename, retake_raise_header(), (retake_raise_cells(row)
+                                                                 for row in retake_raise_rows(stmt)))
+        rows = [retake_raise_cells(row) for row in retake_raise_rows(stmt, limit=XLSX_MAX_ROWS + 1)]
+        if len(rows) > XLSX_MAX_ROWS:
+            total = count(stmt)
+            rows = rows[:XLSX_MAX_ROWS]
+            rows.append([_("This workbook holds the first %(n)s of %(total)s rows; the CSV export holds all of them.",
+                           n=f"{XLSX_MAX_ROWS:,}", total=f"{total:,}")])
+        rows += [[], [filter_words(filters)]]
+        return download("xlsx", filename, retake_raise_header(), rows, title=title)
+    pagination = paginate(stmt, page_arg(), current_app.config["PER_PAGE"], rows=True)
+    return render_template("compliance/retake_raises.html", filters=filters, title=title, pagination=pagination,
+                           choices=_filter_choices(), export_url=_export_url,
+                           cells=[retake_raise_cells(row) for row in pagination.items], **_words())
+
+
+# --- the inspection pack -----------------------------------------------------------------------------------
+
+def _pack_day() -> tuple[date | None, str | None]:
+    """The pack's date from `?as_of=` (yesterday when empty), or the message saying why it is refused."""
+    raw = (request.args.get("as_of") or "").strip()[:20]
+    if not raw:
+        return business_today() - timedelta(days=1), None
+    try:
+        return check_day(date.fromisoformat(raw)), None
+    except ValueError as error:
+        if isinstance(error, PackDateError):
+            return None, str(error)
+        return None, _("The date must be written YYYY-MM-DD.")
+
+
+@bp.route("/compliance/inspection-pack")
+@allow("compliance", "admin")
+@read_only
+def inspection_pack():
+    """Choose a past date; the pack's PDF (both editions) and XLSX are built when downloaded."""
+    day, error = _pack_day()
+    return render_template("compliance/inspection_pack.html", day=day, error=error,
+                           raw=request.args.get("as_of", ""), today=business_today()), 400 if error else 200
+
+
+@bp.route("/compliance/inspection-pack/download")
+@allow("compliance", "admin")
+@read_only
+def inspection_pack_download():
+    """The pack for `as_of` as `format=pdf` or `format=xlsx` (the workbook in the page's language)."""
+    day, error = _pack_day()
+    fmt = request.args.get("format")
+    if error or fmt not in ("pdf", "xlsx"):
+        abort(400)
+    data = collect(day)
+    if fmt == "pdf":
+        body, mimetype = build_pdf(data), "application/pdf"
+    else:
+        body, mimetype = build_xlsx(data, portal_language())[0], XLSX_TYPE
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{file_stem(day)}.{fmt}"'
+    return response

@@ -23,6 +23,7 @@ from portal.rules import questionnaire as rules
 
 VERSION_LABEL_MAX = 40
 VALIDITY_MONTHS_MAX = 120
+RETAKES_PER_DAY_MAX = 20
 
 
 def draft_version() -> QuestionnaireVersion | None:
@@ -41,7 +42,8 @@ def _summary(version: QuestionnaireVersion) -> dict[str, Any]:
     # A digest rather than the whole definition: the version row itself keeps the text.
     raw = json.dumps(version.definition, sort_keys=True, ensure_ascii=False).encode("utf-8")
     return {"version": version.version, "status": version.status, "validity_months": version.validity_months,
-            "questions": question_count(version), "sha256": hashlib.sha256(raw).hexdigest()}
+            "retakes_per_day": version.retakes_per_day, "questions": question_count(version),
+            "sha256": hashlib.sha256(raw).hexdigest()}
 
 
 def _check_label(label: str | None, exclude_id: int | None = None) -> str:
@@ -65,6 +67,13 @@ def _check_months(months: Any) -> int:
         raise OperationError(_("Validity must be a whole number of months from 1 to %(max)d.",
                                max=VALIDITY_MONTHS_MAX), field="validity_months")
     return months
+
+
+def _check_retakes(retakes: Any) -> int:
+    if isinstance(retakes, bool) or not isinstance(retakes, int) or not 1 <= retakes <= RETAKES_PER_DAY_MAX:
+        raise OperationError(_("Submissions per day must be a whole number from 1 to %(max)d.",
+                               max=RETAKES_PER_DAY_MAX), field="retakes_per_day")
+    return retakes
 
 
 def definition_field(error: rules.DefinitionError) -> str:
@@ -135,6 +144,7 @@ def create_draft(label: str, user) -> QuestionnaireVersion:
     definition["version"] = label
     draft = QuestionnaireVersion(version=label, status="draft", definition=definition,
                                  validity_months=active.validity_months, based_on_id=active.id,
+                                 retakes_per_day=active.retakes_per_day,
                                  created_at=utcnow(), created_by_id=getattr(user, "id", None))
     db.session.add(draft)
     _flush_version()
@@ -145,14 +155,17 @@ def create_draft(label: str, user) -> QuestionnaireVersion:
 
 
 def save_draft(version: QuestionnaireVersion, data: Any, label: str, validity_months: Any,
-               user) -> QuestionnaireVersion:
-    """Replace a draft's definition, label and validity after the rules accept them; nothing changes otherwise."""
+               user, retakes_per_day: Any = None) -> QuestionnaireVersion:
+    """Replace a draft's definition, label, validity and daily submission limit (kept when None) after the rules
+    accept them; nothing changes otherwise."""
     _require_draft(version)
     label = _check_label(label, exclude_id=version.id)
     months = _check_months(validity_months)
+    retakes = version.retakes_per_day if retakes_per_day is None else _check_retakes(retakes_per_day)
     definition = validated(data, label, months)
     before = _summary(version)
     version.version, version.validity_months, version.definition = label, months, definition
+    version.retakes_per_day = retakes
     _flush_version()
     record("questionnaire.save", "questionnaire_version", version.version, before=before, after=_summary(version),
            actor=user)

@@ -5,7 +5,7 @@ import calendar
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -28,6 +28,7 @@ from portal.rules import questionnaire as rules
 
 BUSINESS_TZ = ZoneInfo("Asia/Shanghai")
 EXPIRING_DAYS = 30
+RETAKE_RAISE_DAYS = 30  # a grade raised within this many days of the previous submission is flagged
 PROFILE_STATUSES = ("valid", "expiring", "expired", "none")
 
 
@@ -118,13 +119,60 @@ def _answer_message(error: rules.AnswerError, definition: rules.Questionnaire) -
     return _("The answer to %(question)s is not one of its options.", question=label)
 
 
+class RetakeLimitReached(OperationError):
+    """The client has made as many submissions today as the version allows; `retry_on` is the next day open."""
+
+    def __init__(self, message: str, retry_on: date):
+        super().__init__(message, None, "retake_limit")
+        self.retry_on = retry_on
+
+
+def start_of_business_day(day: date) -> datetime:
+    """The UTC moment the business day `day` (Asia/Shanghai) begins."""
+    return datetime.combine(day, datetime.min.time(), BUSINESS_TZ).astimezone(UTC)
+
+
+def submissions_on(client_id: int, day: date) -> int:
+    """The client's submissions (own and assisted) during business day `day` (ix_risk_assessments_client_submitted)."""
+    return db.session.scalar(select(func.count(RiskAssessment.id)).where(
+        RiskAssessment.client_id == client_id,
+        RiskAssessment.submitted_at >= start_of_business_day(day),
+        RiskAssessment.submitted_at < start_of_business_day(day + timedelta(days=1)))) or 0
+
+
+def retake_refusal(client: Client, version: QuestionnaireVersion, day: date | None = None) -> RetakeLimitReached | None:
+    """The refusal a submission today would meet (the version's limit is used up), or None."""
+    day = day or business_today()
+    limit = version.retakes_per_day or 0
+    if limit <= 0 or submissions_on(client.id, day) < limit:
+        return None
+    retry_on = day + timedelta(days=1)
+    return RetakeLimitReached(
+        _("The questionnaire may be submitted at most %(n)d times per day. It can be answered again on "
+          "%(day)s.", n=limit, day=retry_on.isoformat()), retry_on)
+
+
+def derived_age(definition: rules.Questionnaire, client: Client, day: date | None = None) -> tuple[str, str] | None:
+    """(question, option) of the age question taken from the client's birth date on `day` (today), or None."""
+    return rules.age_answer(definition, client.birth_date, day or business_today())
+
+
+def _lock_client(client: Client) -> None:
+    """Two submissions of one client queue here, so that the day's count and the previous grade are exact."""
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(select(Client.id).where(Client.id == client.id).with_for_update())
+
+
 def submit_assessment(client: Client, answers: Mapping[str, str], entered_by, *, assisted: bool,
                       version_id: int | None = None, submission_token: str | None = None) -> RiskAssessment:
     """Score and store a complete answer set; a client's own submission is their profile at once.
 
     An assisted submission (a manager with the client in the branch) waits for the client's
-    confirmation. Raises OperationError (field = question id) for bad answers, a version that is no
-    longer active, or a form already submitted; nothing is stored then.
+    confirmation. The age answer comes from the birth date on file (an answer that disagrees is refused,
+    code `age_mismatch`); the version's daily submission limit applies to own and assisted entries
+    together (RetakeLimitReached); a grade raised within 30 days of the previous submission is marked
+    with that submission. Raises OperationError (field = question id) for bad answers, a version that is
+    no longer active, or a form already submitted; nothing is stored then.
     """
     version = active_version()
     if version_id is not None and version_id != version.id:
@@ -133,14 +181,38 @@ def submit_assessment(client: Client, answers: Mapping[str, str], entered_by, *,
     if not isinstance(answers, Mapping):
         raise OperationError(_("Answers must map each question to one option."), code="invalid")
     definition = definition_of(version)
+    answers = {str(k): v for k, v in answers.items()}
+    today = business_today()
+    derived = derived_age(definition, client, today)
+    if derived is not None:
+        question_id, option_id = derived
+        given = answers.get(question_id)
+        if given not in (None, "") and given != option_id:
+            raise OperationError(_("The answer to the age question does not agree with the date of birth on "
+                                   "file; leave it out and it is taken from the records."),
+                                 field=question_id, code="age_mismatch")
+        answers[question_id] = option_id
     try:
-        result = rules.score(definition, {str(k): v for k, v in answers.items()})
+        result = rules.score(definition, answers)
     except rules.AnswerError as error:
         raise OperationError(_answer_message(error, definition), field=error.question_id,
                              code=error.code) from None
     if submission_token is not None and db.session.scalar(
             select(RiskAssessment.id).where(RiskAssessment.submission_token == submission_token)) is not None:
         raise OperationError(_("This questionnaire has already been submitted."), code="duplicate")
+    _lock_client(client)
+    refusal = retake_refusal(client, version, today)
+    if refusal is not None:
+        raise refusal
+    now = utcnow()
+    previous = db.session.execute(
+        select(RiskAssessment.id, RiskAssessment.grade, RiskAssessment.submitted_at)
+        .where(RiskAssessment.client_id == client.id)
+        .order_by(RiskAssessment.submitted_at.desc(), RiskAssessment.id.desc()).limit(1)).first()
+    raised_from = None
+    if previous is not None and previous.submitted_at >= now - timedelta(days=RETAKE_RAISE_DAYS) \
+            and rules.GRADES.index(result.grade) > rules.GRADES.index(previous.grade):
+        raised_from = previous.id
     assessment = RiskAssessment(
         client_id=client.id, version_id=version.id,
         answers={q.id: answers[q.id] for q in definition.questions},
@@ -149,7 +221,7 @@ def submit_assessment(client: Client, answers: Mapping[str, str], entered_by, *,
         risk_class=result.risk_class, lowest_category=result.lowest_category, caps=list(result.caps_applied),
         flags=list(result.flags), channel="assisted" if assisted else "self",
         entered_by_id=entered_by.id if entered_by is not None else None, submission_token=submission_token,
-        submitted_at=utcnow(),
+        submitted_at=now, raised_from_id=raised_from,
     )
     db.session.add(assessment)
     try:
@@ -160,7 +232,8 @@ def submit_assessment(client: Client, answers: Mapping[str, str], entered_by, *,
     record("assessment.submit", "client", client.client_no,
            after={"assessment": assessment.id, "version": version.version, "score": result.score,
                   "grade": result.grade, "risk_class": result.risk_class, "flags": list(result.flags),
-                  "caps": list(result.caps_applied), "channel": assessment.channel})
+                  "caps": list(result.caps_applied), "channel": assessment.channel,
+                  "age_from_records": derived is not None, "raised_from": raised_from})
     if not assisted:
         put_in_force(assessment, client)
     return assessment

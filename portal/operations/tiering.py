@@ -223,6 +223,17 @@ def _distinct(left: str, right: str) -> str:
     return f"{left} IS NOT {right}"
 
 
+def measures_sql(in_scope=lambda column: "") -> str:
+    """The clients holding a snapshot at :day with their two measures (client_id, total_assets,
+    contribution_12m): the rows re-tiering writes a tier for, and the rows its preview counts."""
+    return ("(SELECT s.client_id, s.total_assets, ROUND(COALESCE(r.contribution, 0), 2) AS contribution_12m"  # nosec B608 - only column names from code are spliced, values bound
+            "  FROM asset_snapshots s"
+            "  LEFT JOIN (SELECT client_id, SUM(net_commission + other_income) AS contribution"
+            "             FROM revenue_records WHERE month BETWEEN :first_month AND :last_month"
+            f"            {in_scope('client_id')} GROUP BY client_id) r ON r.client_id = s.client_id"
+            f"  WHERE s.stat_date = :day{in_scope('s.client_id')})")
+
+
 def retier_at(day: date, scope: str | None = None) -> int:
     """Re-tier the clients holding a snapshot at `day`, or only those `scope` selects; returns the rows written.
 
@@ -250,12 +261,7 @@ def retier_at(day: date, scope: str | None = None) -> int:
         "INSERT INTO client_tiers (client_id, stat_date, tier, total_assets, contribution_12m, threshold_set_id,"  # nosec B608 - only column names and the rule's CASE from code are spliced, values bound
         " computed_at)"
         f" SELECT x.client_id, :day, {case_sql}, x.total_assets, x.contribution_12m, :set_id, :now"
-        " FROM (SELECT s.client_id, s.total_assets, ROUND(COALESCE(r.contribution, 0), 2) AS contribution_12m"
-        "       FROM asset_snapshots s"
-        "       LEFT JOIN (SELECT client_id, SUM(net_commission + other_income) AS contribution"
-        "                  FROM revenue_records WHERE month BETWEEN :first_month AND :last_month"
-        f"                 {in_scope('client_id')} GROUP BY client_id) r ON r.client_id = s.client_id"
-        f"       WHERE s.stat_date = :day{in_scope('s.client_id')}) x"
+        f" FROM {measures_sql(in_scope)} x"
     ).rowcount
     changed = " OR ".join(_distinct(f"clients.{column}", f"ct.{source}") for column, source in (
         ("asset_tier", "tier"), ("total_assets", "total_assets"), ("contribution_12m", "contribution_12m"),

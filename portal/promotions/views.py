@@ -134,6 +134,40 @@ def edit_weights():
                            level_title=_level_title), status
 
 
+@bp.route("/ladder/weights/preview", methods=["POST"])
+@allow("admin")
+def preview_weights():
+    """The latest closed cycle re-totalled with the entered weights and bands; nothing is stored.
+
+    `?export=csv|xlsx` downloads the managers whose recommendation would change."""
+    from portal.operations.previews import preview_weights as preview_of
+
+    current = ladder.weights_in_force()
+    form = WeightsForm()
+    previews = None
+    status = 400
+    if form.validate_on_submit():
+        weights = {level: {d: getattr(form, f"{level}_{d}").data for d in DIMENSIONS} for level in LEVELS}
+        thresholds = {code: getattr(form, f"band_{code}").data for code in BAND_CODES[:-1]}
+        try:
+            previews = preview_of(weights, thresholds)
+        except OperationError as error:
+            attach_error(form, error)
+        else:
+            status = 200
+            fmt = request.args.get("export")
+            if fmt in ("csv", "xlsx"):
+                words = view_labels()["recommendation"]
+                header = [_("Employee number"), _("Name"), _("Level"), _("Recommendation now"),
+                          _("Recommendation under these weights")]
+                rows = [[m.employee_no, m.name, _level_title(m.level), str(words.get(m.source, m.source)),
+                         str(words.get(m.target, m.target))] for m in previews[2]]
+                return download(fmt, "evaluation-weights-preview", header, rows, title=_("Recommendation changes"))
+    return render_template("promotions/weights_form.html", form=form, current=current, levels=LEVELS,
+                           dimensions=DIMENSIONS, band_codes=BAND_CODES, view_labels=view_labels(),
+                           level_title=_level_title, previews=previews), status
+
+
 @bp.route("/ladder/rules", methods=["GET", "POST"])
 @allow("admin")
 def edit_rules():
@@ -168,6 +202,48 @@ def edit_rules():
     return render_template("promotions/rules_form.html", form=form, current=current,
                            transitions=ladder.TRANSITIONS, fields=ladder.PROMOTION_FIELDS,
                            view_labels=view_labels(), level_title=_level_title), status
+
+
+def _rules_data(form) -> dict:
+    return {
+        "promotion": {from_level: {name: getattr(form, f"{from_level}_{name}").data for name in ladder.PROMOTION_FIELDS}
+                      for from_level, _to in ladder.TRANSITIONS},
+        "demotion": {"evaluations": form.demotion_evaluations.data,
+                     "each_total_below": form.demotion_each_total_below.data},
+    }
+
+
+@bp.route("/ladder/rules/preview", methods=["POST"])
+@allow("admin")
+def preview_rules():
+    """The engine on the latest closed cycle with the rules in force and with the entered ones; nothing is stored.
+
+    `?export=csv|xlsx` downloads the managers whose recommendation would change."""
+    from portal.operations.previews import preview_promotion_rules
+
+    form = RulesForm()
+    current = ladder.rule_set_in_force()
+    preview = movers = cycle = None
+    status = 400
+    if form.validate_on_submit():
+        try:
+            preview, movers, cycle = preview_promotion_rules(_rules_data(form))
+        except OperationError as error:
+            attach_error(form, error)
+        else:
+            status = 200
+            fmt = request.args.get("export")
+            if fmt in ("csv", "xlsx"):
+                words = view_labels()["recommendation"]
+                header = [_("Employee number"), _("Name"), _("Level"), _("Recommendation now"),
+                          _("Recommendation under these rules")]
+                rows = [[m.employee_no, m.name, _level_title(m.level), str(words.get(m.source, m.source)),
+                         str(words.get(m.target, m.target))] for m in movers]
+                return download(fmt, "promotion-rules-preview", header, rows, title=_("Recommendation changes"))
+    return render_template("promotions/rules_form.html", form=form, current=current,
+                           transitions=ladder.TRANSITIONS, fields=ladder.PROMOTION_FIELDS,
+                           view_labels=view_labels(), level_title=_level_title, preview=preview, movers=movers,
+                           cycle=cycle), status
 
 
 # --- eligibility, flags, nominations ---------------------------------------------------------------------

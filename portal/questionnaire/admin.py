@@ -118,6 +118,7 @@ def edit(version_id: int):
     if request.method == "GET":
         form.version.data = version.version
         form.validity_months.data = version.validity_months
+        form.retakes_per_day.data = version.retakes_per_day
         form.definition.data = _definition_text(version)
     else:
         valid = form.validate_on_submit()
@@ -125,7 +126,8 @@ def edit(version_id: int):
         data = _parse_json(form) if form.definition.data and not form.definition.errors else None
         if valid and data is not None:
             try:
-                save_draft(version, data, form.version.data, form.validity_months.data, current_user)
+                save_draft(version, data, form.version.data, form.validity_months.data, current_user,
+                           retakes_per_day=form.retakes_per_day.data)
             except OperationError as error:
                 db.session.rollback()
                 attach_error(form, error)
@@ -201,3 +203,68 @@ def publish_version(version_id: int):
     else:
         flash(_("Version %(label)s is now active.", label=version.version), "success")
     return redirect(url_for("questionnaire_admin.versions"))
+
+
+# --- impact of publishing a draft ---------------------------------------------------------------------------
+
+def _impact_of(version: QuestionnaireVersion):
+    from portal.operations.previews import preview_questionnaire
+
+    if version.status != "draft":
+        flash(_("Only a draft's impact can be previewed: a published version is in force already."), "warning")
+        return None
+    return preview_questionnaire(version)
+
+
+@bp.route("/<int:version_id>/impact")
+@allow("admin")
+def impact(version_id: int):
+    """What publishing the draft would do: every client's latest answers re-scored under it (nothing saved)."""
+    from urllib.parse import urlencode
+
+    version = _version_or_404(version_id)
+    found = _impact_of(version)
+    if found is None:
+        return redirect(url_for("questionnaire_admin.view", version_id=version.id))
+    preview, _movers = found
+    base = url_for("questionnaire_admin.impact_clients", version_id=version.id)
+
+    def movers_url(**extra) -> str:
+        query = urlencode({k: v for k, v in extra.items() if v is not None})
+        return f"{base}?{query}" if query else base
+
+    return render_template("questionnaire_admin/impact.html", version=version, preview=preview,
+                           movers_url=movers_url, grades=list(rules.GRADES), status_labels=status_labels(),
+                           publish_form=PublishForm())
+
+
+@bp.route("/<int:version_id>/impact/clients")
+@allow("admin")
+def impact_clients(version_id: int):
+    """The clients whose grade the draft would change (optionally `from` one grade `to` another), with exports."""
+    from flask import abort, current_app
+
+    from portal.exports import download
+    from portal.pagination import Page, page_arg
+
+    version = _version_or_404(version_id)
+    source, target = request.args.get("from") or None, request.args.get("to") or None
+    if (source and source not in rules.GRADES) or (target and target not in rules.GRADES):
+        abort(400)
+    found = _impact_of(version)
+    if found is None:
+        return redirect(url_for("questionnaire_admin.view", version_id=version.id))
+    _preview, movers = found
+    movers = [m for m in movers if (source is None or m.source == source) and (target is None or m.target == target)]
+    fmt = request.args.get("export")
+    if fmt in ("csv", "xlsx"):
+        header = [_("Client number"), _("Name"), _("Branch"), _("Manager number"), _("Grade now"),
+                  _("Grade under the draft"), _("Total assets"), _("Highest level subscribed")]
+        rows = [[m.client_no, m.name, m.branch, m.manager_no or "", m.source, m.target, m.assets, m.max_level]
+                for m in movers]
+        return download(fmt, f"questionnaire-{version.version}-impact", header, rows, title=_("Grade changes"))
+    per_page, page = current_app.config["PER_PAGE"], page_arg()
+    pagination = Page(movers[(page - 1) * per_page: page * per_page], page, per_page, len(movers))
+    return render_template("questionnaire_admin/impact_clients.html", version=version, pagination=pagination,
+                           export_url=lambda fmt: url_for("questionnaire_admin.impact_clients", version_id=version.id,
+                                                          **{**request.args.to_dict(), "export": fmt, "page": None}))

@@ -48,12 +48,16 @@ from portal.access import allow, can_see_client, client_or_404, deny
 from portal.formatting import portal_language
 from portal.operations.errors import OperationError
 from portal.operations.risk import (
+    RetakeLimitReached,
     active_version,
+    business_date,
     business_today,
     confirm_assessment,
     definition_of,
+    derived_age,
     pending_assisted,
     profile_status,
+    retake_refusal,
     score_percentile,
     submit_assessment,
 )
@@ -141,11 +145,13 @@ def clear_draft(flow: Flow) -> None:
     session[DRAFTS] = drafts
 
 
-def steps_of(definition: rules.Questionnaire) -> list[tuple[str, list[rules.Question]]]:
-    """One step per indicator group, in rules.GROUPS order."""
+def steps_of(definition: rules.Questionnaire, client: Client | None = None) -> list[tuple[str, list[rules.Question]]]:
+    """One step per indicator group, in rules.GROUPS order, without the question the records answer."""
+    derived = derived_age(definition, client) if client is not None else None
+    skipped = derived[0] if derived else None
     steps = []
     for group in rules.GROUPS:
-        questions = [q for q in definition.questions if q.group == group]
+        questions = [q for q in definition.questions if q.group == group and q.id != skipped]
         if questions:
             steps.append((group, questions))
     return steps
@@ -256,12 +262,15 @@ def _start(flow: Flow):
     if discarded:
         clear_draft(flow)
         flash(_("The questionnaire has been updated since you began; please answer the new version."), "warning")
-    steps = steps_of(definition)
+    steps = steps_of(definition, flow.client)
     answers = valid_answers(definition, draft["answers"])
     locale = portal_language()
+    refusal = retake_refusal(flow.client, version)
     return render_template(
-        "questionnaire/intro.html", flow=flow, version=version, title=definition.title.get(locale),
-        question_count=len(definition.questions), validity_months=definition.validity_months,
+        "questionnaire/intro.html", retake_limit=refusal.message if refusal else None,
+        flow=flow, version=version, title=definition.title.get(locale),
+        question_count=sum(len(questions) for _group, questions in steps),
+        validity_months=definition.validity_months,
         steps=[(group, len(questions)) for group, questions in steps], answered=len(answers),
         resume_step=first_open_step(steps, answers), restart_form=form, overview=risk_overview(flow.client),
         error=None,
@@ -274,7 +283,7 @@ def _step(flow: Flow, n: int):
     except OperationError as error:
         flash(error.message, "danger")
         return redirect(flow.url("start"))
-    steps = steps_of(definition)
+    steps = steps_of(definition, flow.client)
     if not 1 <= n <= len(steps):
         abort(404)
     draft, discarded = load_draft(flow, version)
@@ -326,7 +335,7 @@ def _review(flow: Flow):
     except OperationError as error:
         flash(error.message, "danger")
         return redirect(flow.url("start"))
-    steps = steps_of(definition)
+    steps = steps_of(definition, flow.client)
     draft, discarded = load_draft(flow, version)
     if request.method == "POST":
         return _submit(flow, version, steps, draft, discarded)
@@ -351,7 +360,18 @@ def _review(flow: Flow):
         sections.append((number, group, rows))
     form = ReviewForm(data={"version_id": version.id, "submission_token": draft["token"]})
     return render_template("questionnaire/review.html", flow=flow, version=version,
-                           title=definition.title.get(locale), sections=sections, form=form)
+                           title=definition.title.get(locale), sections=sections, form=form,
+                           from_records=_from_records(definition, flow.client, locale))
+
+
+def _from_records(definition: rules.Questionnaire, client: Client, locale: str, day=None) -> list[tuple]:
+    """(number, question, answer) of the answers taken from the client's records rather than asked."""
+    derived = derived_age(definition, client, day)
+    if derived is None:
+        return []
+    question = definition.question(derived[0])
+    return [(question_numbers(definition)[question.id], question.text.get(locale),
+             question.option(derived[1]).text.get(locale))]
 
 
 def _submit(flow: Flow, version: QuestionnaireVersion, steps, draft: dict, discarded: bool):
@@ -376,6 +396,10 @@ def _submit(flow: Flow, version: QuestionnaireVersion, steps, draft: dict, disca
     try:
         assessment = submit_assessment(flow.client, dict(draft["answers"]), current_user, assisted=flow.assisted,
                                        version_id=form.version_id.data, submission_token=token)
+    except RetakeLimitReached as error:
+        db.session.rollback()
+        flash(error.message, "warning")
+        return redirect(flow.url("start"))
     except OperationError as error:
         db.session.rollback()
         return _submit_refused(flow, steps, draft, error)
@@ -463,6 +487,8 @@ def render_result(assessment: RiskAssessment, client: Client, paper_form: PaperC
         option = question.option((assessment.answers or {}).get(question.id, ""))
         answers.append((numbers[question.id], labels["group"].get(question.group, question.group),
                         question.text.get(locale), option.text.get(locale) if option else "—"))
+    from_records = _from_records(definition, client, locale, business_date(assessment.submitted_at))
+    raised_from = db.session.get(RiskAssessment, assessment.raised_from_id) if assessment.raised_from_id else None
     paper_enabled = current_app.config.get("ASSISTED_PAPER_CONFIRMATION", True)
     return render_template(
         "questionnaire/result.html", assessment=assessment, client=client, version=assessment.version,
@@ -470,7 +496,8 @@ def render_result(assessment: RiskAssessment, client: Client, paper_form: PaperC
         marker=marker, applied_caps=applied_caps, flags=flags, percentile=score_percentile(assessment.score),
         profile=profile, in_force=in_force, status=status, awaiting=awaiting, is_pending=is_pending,
         levels=rules.allowed_product_levels(assessment.grade, assessment.lowest_category), answers=answers,
-        is_client=current_user.role == "client",
+        is_client=current_user.role == "client", from_records=from_records, raised_from=raised_from,
+        raised_from_day=business_date(raised_from.submitted_at).isoformat() if raised_from else None,
         can_confirm=current_user.role == "client" and is_pending,
         can_record_paper=current_user.role == "rm" and is_pending and paper_enabled,
         confirm_form=ConfirmForm(), paper_form=paper_form or PaperConfirmationForm(),

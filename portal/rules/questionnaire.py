@@ -15,6 +15,7 @@ import math
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 from fractions import Fraction
 from itertools import pairwise
 from pathlib import Path
@@ -75,6 +76,18 @@ class Option:
     id: str
     text: Bilingual
     points: int
+    # On the age question only: the ages (in whole years, inclusive) this option stands for; None is open-ended.
+    min_age: int | None = None
+    max_age: int | None = None
+
+    @property
+    def has_age_range(self) -> bool:
+        return self.min_age is not None or self.max_age is not None
+
+    def holds_age(self, age: int) -> bool:
+        """True when `age` lies in this option's age range."""
+        return self.has_age_range and (self.min_age is None or age >= self.min_age) and (
+            self.max_age is None or age <= self.max_age)
 
 
 @dataclass(frozen=True)
@@ -164,6 +177,11 @@ class Questionnaire:
         """Raw points when every answer is the highest option."""
         return sum(question.max_points for question in self.questions)
 
+    @property
+    def age_question(self) -> Question | None:
+        """The question whose options carry age ranges: answered from the birth date on file, never asked."""
+        return next((q for q in self.questions if any(o.has_age_range for o in q.options)), None)
+
 
 @dataclass(frozen=True)
 class Assessment:
@@ -224,12 +242,23 @@ def _condition(value: Any, where: str) -> Condition:
     )
 
 
+def _age(value: Any, where: str) -> int | None:
+    if value is None:
+        return None
+    age = _expect(value, int, where, "a whole number of years")
+    if age < 0:
+        raise DefinitionError(f"{where}: must not be negative, got {age}")
+    return age
+
+
 def _option(value: Any, where: str) -> Option:
     value = _mapping(value, where)
     return Option(
         id=_expect(_field(value, "id", where), str, f"{where}.id", "a string id"),
         text=_text(_field(value, "text", where), f"{where}.text"),
         points=_expect(_field(value, "points", where), int, f"{where}.points", "an integer"),
+        min_age=_age(value.get("min_age"), f"{where}.min_age"),
+        max_age=_age(value.get("max_age"), f"{where}.max_age"),
     )
 
 
@@ -301,6 +330,15 @@ def load_definition_file(path: str | Path) -> Questionnaire:
         return load_definition(json.load(handle))
 
 
+def _option_dict(option: Option) -> dict[str, Any]:
+    data: dict[str, Any] = {"id": option.id, "text": option.text.to_dict(), "points": option.points}
+    if option.min_age is not None:
+        data["min_age"] = option.min_age
+    if option.max_age is not None:
+        data["max_age"] = option.max_age
+    return data
+
+
 def definition_to_dict(definition: Questionnaire) -> dict[str, Any]:
     """The dict form of a definition, the inverse of load_definition (for storing a version as JSON)."""
 
@@ -316,7 +354,7 @@ def definition_to_dict(definition: Questionnaire) -> dict[str, Any]:
                 "id": q.id,
                 "group": q.group,
                 "text": q.text.to_dict(),
-                "options": [{"id": o.id, "text": o.text.to_dict(), "points": o.points} for o in q.options],
+                "options": [_option_dict(o) for o in q.options],
             }
             for q in definition.questions
         ],
@@ -381,6 +419,35 @@ def _validate_questions(definition: Questionnaire) -> None:
     missing = [group for group in GROUPS if not any(q.group == group for q in definition.questions)]
     if missing:
         raise DefinitionError(f"questions: no question in group(s) {', '.join(missing)}")
+    _validate_age_question(definition)
+
+
+def _validate_age_question(definition: Questionnaire) -> None:
+    """At most one question carries age ranges; it is in the age group and its ranges never overlap."""
+    with_ages = [q for q in definition.questions if any(o.has_age_range for o in q.options)]
+    if len(with_ages) > 1:
+        raise DefinitionError(f"questions: only one question may carry age ranges, found "
+                              f"{', '.join(q.id for q in with_ages)}")
+    if not with_ages:
+        return
+    question = with_ages[0]
+    where = f"question {question.id}"
+    if question.group != "age":
+        raise DefinitionError(f"{where}: only a question of the age group may carry age ranges")
+    ranges = []
+    for option in question.options:
+        if not option.has_age_range:
+            raise DefinitionError(f"{where}: option {option.id} has no age range, but the question's other options do")
+        low = option.min_age if option.min_age is not None else 0
+        high = option.max_age if option.max_age is not None else math.inf
+        if high < low:
+            raise DefinitionError(f"{where}: option {option.id} ends ({option.max_age}) before it starts "
+                                  f"({option.min_age})")
+        ranges.append((low, high, option.id))
+    ranges.sort()
+    for (_low, high, first), (low, _high, second) in pairwise(ranges):
+        if low <= high:
+            raise DefinitionError(f"{where}: the age ranges of options {first} and {second} overlap")
 
 
 def _validate_bands(bands: tuple[Band, ...]) -> None:
@@ -512,6 +579,32 @@ def score(definition: Questionnaire, answers: Mapping[str, str]) -> Assessment:
         min_points=min_points,
         version=definition.version,
     )
+
+
+def age_on(birth_date: date, day: date) -> int:
+    """Age in whole years (周岁) on `day`.
+
+    The birthday is reached when (month, day) is no earlier than the birth's: someone born on 29 February
+    turns a year older on 1 March in a year without a 29 February (28 February still comes before it).
+    """
+    years = day.year - birth_date.year
+    if (day.month, day.day) < (birth_date.month, birth_date.day):
+        years -= 1
+    return years
+
+
+def age_answer(definition: Questionnaire, birth_date: date | None, day: date) -> tuple[str, str] | None:
+    """(question id, option id) of the age question for someone born on `birth_date`, answered on `day`.
+
+    None when the version has no age ranges, no birth date is held, or no option covers the age: the
+    question is then asked as any other.
+    """
+    question = definition.age_question
+    if question is None or birth_date is None:
+        return None
+    age = age_on(birth_date, day)
+    option = next((o for o in question.options if o.holds_age(age)), None)
+    return (question.id, option.id) if option is not None else None
 
 
 def allowed_product_levels(grade: str, lowest_category: bool = False) -> tuple[str, ...]:

@@ -1,6 +1,8 @@
 """Product catalogue, service packages of the twelve cells, recommendations and subscriptions with their checks."""
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -18,12 +20,14 @@ from forms.suitability import (
 )
 from models import Client, Product, SuitabilityRecord, db
 from portal.access import allow, can_see_client, client_or_404, deny, scope_clients
-from portal.formatting import portal_language
+from portal.exports import download
+from portal.formatting import labels, portal_language
 from portal.operations import packages as package_ops
 from portal.operations import suitability as ops
 from portal.operations.errors import OperationError, attach_error
+from portal.operations.previews import package_movers, preview_package_grid
 from portal.operations.risk import business_today
-from portal.pagination import page_arg, paginate
+from portal.pagination import Page, page_arg, paginate
 from portal.rules import suitability as rules
 from portal.rules.questionnaire import RISK_CLASSES
 from portal.rules.tiering import PACKAGES, TIERS
@@ -69,7 +73,8 @@ def _own_client() -> Client:
 
 # --- service packages (admin) ---------------------------------------------------------------------------
 
-def _render_packages(cells_form: PackageCellsForm | None = None, package_forms: dict | None = None, status=200):
+def _render_packages(cells_form: PackageCellsForm | None = None, package_forms: dict | None = None, status=200,
+                     preview=None, grid_args: dict | None = None):
     packages = package_ops.service_packages()
     cells = package_ops.package_cells()
     language = portal_language()
@@ -86,9 +91,79 @@ def _render_packages(cells_form: PackageCellsForm | None = None, package_forms: 
     forms = {}
     for code, package in packages.items():
         forms[code] = (package_forms or {}).get(code) or PackageForm(formdata=None, obj=package, prefix=code)
+    movers_url = None
+    if preview is not None:
+        base = url_for("suitability.package_movers_page")
+
+        def movers_url(**extra) -> str:
+            return f"{base}?{urlencode({**grid_args, **{k: v for k, v in extra.items() if v is not None}})}"
     return render_template("suitability/packages.html", cells_form=cells_form, package_forms=forms,
                            packages=packages, tiers=TIERS, risk_classes=RISK_CLASSES,
-                           field_name=cell_field_name, language=language), status
+                           field_name=cell_field_name, language=language, preview=preview,
+                           movers_url=movers_url, package_codes=list(PACKAGES),
+                           package_labels={code: package_ops.package_name(package, language)
+                                           for code, package in packages.items()}), status
+
+
+def _cells_form_posted() -> tuple[PackageCellsForm, dict | None]:
+    """The posted twelve cells: the form, and the mapping when it validates (None otherwise)."""
+    form = PackageCellsForm()
+    form_choices = [(code, code) for code in PACKAGES]
+    for tier in TIERS:
+        for risk_class in RISK_CLASSES:
+            getattr(form, cell_field_name(tier, risk_class)).choices = form_choices
+    if not form.validate_on_submit():
+        return form, None
+    return form, {(tier, risk_class): getattr(form, cell_field_name(tier, risk_class)).data
+                  for tier in TIERS for risk_class in RISK_CLASSES}
+
+
+@bp.route("/admin/packages/cells/preview", methods=["POST"])
+@allow("admin")
+def preview_cells():
+    """What saving the grid would do to clients' packages (nothing is saved): the form again, with the preview."""
+    form, mapping = _cells_form_posted()
+    if mapping is None:
+        flash(_("Choose one of the three service packages for each of the twelve cells."), "danger")
+        return _render_packages(cells_form=form, status=400)
+    preview = preview_package_grid(mapping)
+    grid_args = {cell_field_name(tier, risk_class): code for (tier, risk_class), code in mapping.items()}
+    return _render_packages(cells_form=form, preview=preview, grid_args=grid_args)
+
+
+@bp.route("/admin/packages/cells/preview/clients")
+@allow("admin", "compliance")
+def package_movers_page():
+    """Who would change package under the grid in the query (optionally from one package to another), with exports."""
+    grid = {(tier, risk_class): request.args.get(cell_field_name(tier, risk_class), "")
+            for tier in TIERS for risk_class in RISK_CLASSES}
+    source = request.args.get("from") or None
+    target = request.args.get("to") or None
+    if (source and source not in PACKAGES) or (target and target not in PACKAGES):
+        abort(400)
+    language = portal_language()
+    names = {code: package_ops.package_name(package, language)
+             for code, package in package_ops.service_packages().items()}
+    try:
+        fmt = request.args.get("export")
+        if fmt in ("csv", "xlsx"):
+            rows, _total = package_movers(grid, source, target)
+            header = [_("Client number"), _("Name"), _("Branch"), _("Manager number"), _("Manager"), _("Tier"),
+                      _("Risk class"), _("Package now"), _("Package after the change"), _("Total assets")]
+            cells = [[r.client_no, r.name, r.branch, r.manager_no or "", r.manager_name or "", r.asset_tier,
+                      str(labels()["risk_class"][r.risk_class]), names.get(old, old), names.get(new, new),
+                      r.total_assets] for r, old, new in rows]
+            return download(fmt, "package-grid-preview-movers", header, cells, title=_("Package changes"))
+        per_page = current_app.config["PER_PAGE"]
+        page = page_arg()
+        rows, total = package_movers(grid, source, target, limit=per_page, offset=(page - 1) * per_page)
+    except OperationError as error:
+        return render_template("suitability/package_movers.html", error=error.message, pagination=None,
+                               names=names), 400
+    return render_template("suitability/package_movers.html", error=None, pagination=Page(rows, page, per_page, total),
+                           names=names, export_url=lambda fmt: url_for(
+                               "suitability.package_movers_page",
+                               **{**request.args.to_dict(), "export": fmt, "page": None}))
 
 
 @bp.route("/admin/packages")

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
+from urllib.parse import urlencode
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -15,6 +16,7 @@ from portal.access import allow
 from portal.exports import download
 from portal.operations.assets import KINDS, ImportRejected, import_file
 from portal.operations.errors import OperationError, attach_error
+from portal.operations.previews import preview_thresholds, threshold_movers
 from portal.operations.tiering import (
     MEASURES,
     current_threshold_set,
@@ -25,6 +27,7 @@ from portal.operations.tiering import (
     save_thresholds,
     statistics_dates,
 )
+from portal.pagination import Page, page_arg
 from portal.rules.tiering import TIERS
 
 bp = Blueprint("tiering", __name__)
@@ -90,10 +93,75 @@ def _versions() -> list:
     return [(version, username, ladder_of(version)) for version, username in rows]
 
 
-def _threshold_context(form: ThresholdForm | None) -> dict:
+def _threshold_context(form: ThresholdForm | None, preview=None, values: dict | None = None) -> dict:
     current = current_threshold_set()
+    movers_url = None
+    if preview is not None:
+        base = url_for("tiering.threshold_movers_page")
+
+        def movers_url(**extra) -> str:
+            return f"{base}?{urlencode({**values, **{k: v for k, v in extra.items() if v is not None}})}"
     return {"form": form, "current": current, "versions": _versions(), "latest_date": latest_statistics_date(),
-            "tiers": TIERS, "measures": MEASURES, "field_name": field_name}
+            "tiers": TIERS, "measures": MEASURES, "field_name": field_name, "preview": preview,
+            "movers_url": movers_url}
+
+
+def _form_values(form) -> dict:
+    return {field_name(tier, measure): (form[field_name(tier, measure)].data or "").strip()
+            for tier in TIERS for measure in MEASURES}
+
+
+@bp.route("/tiering/thresholds/preview", methods=["POST"])
+@allow("admin")
+def thresholds_preview():
+    """What saving the entered thresholds would do (nothing is saved): the form again, with the preview."""
+    form = ThresholdForm()
+    if not form.validate_on_submit():
+        return render_template("tiering/thresholds.html", **_threshold_context(form)), 400
+    values = _form_values(form)
+    try:
+        preview = preview_thresholds(values)
+    except OperationError as error:
+        attach_error(form, error)
+        return render_template("tiering/thresholds.html", **_threshold_context(form)), 400
+    return render_template("tiering/thresholds.html", **_threshold_context(form, preview, values))
+
+
+def _tier_arg(name: str) -> int | None:
+    raw = request.args.get(name)
+    if raw in (None, ""):
+        return None
+    if raw not in {str(t) for t in TIERS}:
+        abort(400)
+    return int(raw)
+
+
+@bp.route("/tiering/thresholds/preview/clients")
+@allow("admin", "compliance")
+def threshold_movers_page():
+    """Who would change tier under the thresholds in the query (optionally from one tier to another), with exports."""
+    values = {field_name(tier, measure): request.args.get(field_name(tier, measure), "")
+              for tier in TIERS for measure in MEASURES}
+    source, target = _tier_arg("from"), _tier_arg("to")
+    try:
+        fmt = request.args.get("export")
+        if fmt in ("csv", "xlsx"):
+            rows, _total = threshold_movers(values, source, target)
+            header = [_("Client number"), _("Name"), _("Branch"), _("Manager number"), _("Manager"), _("Tier now"),
+                      _("Tier after the change"), _("Total assets"), _("Contribution over 12 months")]
+            cells = [[r.client_no, r.name, r.branch, r.manager_no or "", r.manager_name or "", r.from_tier,
+                      r.to_tier, r.total_assets, r.contribution_12m] for r in rows]
+            return download(fmt, "tier-threshold-preview-movers", header, cells, title=_("Tier changes"))
+        per_page = current_app.config["PER_PAGE"]
+        page = page_arg()
+        rows, total = threshold_movers(values, source, target, limit=per_page, offset=(page - 1) * per_page)
+    except OperationError as error:
+        return render_template("tiering/movers.html", error=error.message, pagination=None, values=values,
+                               source=source, target=target, latest_date=latest_statistics_date()), 400
+    return render_template("tiering/movers.html", error=None, pagination=Page(rows, page, per_page, total),
+                           values=values, source=source, target=target, latest_date=latest_statistics_date(),
+                           export_url=lambda fmt: url_for("tiering.threshold_movers_page",
+                                                          **{**request.args.to_dict(), "export": fmt, "page": None}))
 
 
 @bp.route("/tiering/thresholds")
