@@ -62,3 +62,4 @@ from models.tiering import (  # noqa: E402,F401
     ServicePackage,
     TierThresholdSet,
 )
+from models.reminders import ReminderDelivery  # noqa: E402,F401
