@@ -47,6 +47,7 @@ from models.evaluations import (  # noqa: E402,F401
 from models.followups import FollowupLog  # noqa: E402,F401
 from models.investor import ProfessionalApplication  # noqa: E402,F401
 from models.people import LEVELS, ROLES, STAFF_STATUSES, ApiToken, Manager, Team, User  # noqa: E402,F401
+from models.reminders import ReminderDelivery  # noqa: E402,F401
 from models.risk import (  # noqa: E402,F401
     AssessmentConfirmation,
     QuestionnaireVersion,
@@ -62,4 +63,3 @@ from models.tiering import (  # noqa: E402,F401
     ServicePackage,
     TierThresholdSet,
 )
-from models.reminders import ReminderDelivery  # noqa: E402,F401
