@@ -22,6 +22,9 @@ def register(app: Flask) -> None:
     register_tiering_commands(app)
     register_evaluation_commands(app)
     register_promotion_commands(app)
+    from portal.reminders.cli import register as register_reminder_commands
+
+    register_reminder_commands(app)
 
     @app.cli.command("seed-demo")
     @click.option("--clients", default=2000, show_default=True, type=click.IntRange(1, 5_000_000))

@@ -10,6 +10,10 @@ DEV_SECRET_KEY = "dev-only-secret-key-never-used-in-production"
 ENVIRONMENTS = ("development", "production", "testing")
 
 
+def _flag(value: str | None) -> bool:
+    return (value or "").strip().lower() in ("1", "true", "yes", "on")
+
+
 class ConfigError(RuntimeError):
     """The environment does not describe a configuration the portal may start with."""
 
@@ -89,6 +93,17 @@ class Config:
         self.BOOK_CACHE_ENTRIES = int(env.get("BOOK_CACHE_ENTRIES", "512"))
         self.MAX_CONTENT_LENGTH = 32 * 1024 * 1024
         self.PROXY_FIX_HOPS = int(env.get("PROXY_FIX_HOPS", "0"))
+        # E-mail reminders (`flask send-reminders`, docs/REMINDERS.md): the SMTP server and the sender, and the
+        # address the portal is reached at, for the links in the messages.
+        self.MAIL_SERVER = env.get("MAIL_SERVER") or None
+        self.MAIL_PORT = int(env.get("MAIL_PORT", "25"))
+        self.MAIL_USE_TLS = _flag(env.get("MAIL_USE_TLS") or env.get("MAIL_STARTTLS"))  # STARTTLS on a plain port
+        self.MAIL_USE_SSL = _flag(env.get("MAIL_USE_SSL"))  # TLS from the first byte (port 465)
+        self.MAIL_USERNAME = env.get("MAIL_USERNAME") or None
+        self.MAIL_PASSWORD = env.get("MAIL_PASSWORD") or None
+        self.MAIL_SENDER = env.get("MAIL_SENDER") or None
+        self.MAIL_TIMEOUT = float(env.get("MAIL_TIMEOUT", "30"))
+        self.PORTAL_URL = (env.get("PORTAL_URL") or "http://127.0.0.1:5000").rstrip("/")
 
         for key, value in overrides.items():
             setattr(self, key, value)
