@@ -44,8 +44,9 @@ def build_message(outgoing: Outgoing, sender: str, sender_name: str | None = Non
 class Mailer:
     """One SMTP session for a run of messages (`with Mailer() as mailer: mailer.send(...)`).
 
-    A message the server refuses raises DeliveryFailed and the session goes on with the next one; a server
-    that cannot be reached raises DeliveryFailed for every message (each is tried, each fails alike).
+    A message the server refuses raises DeliveryFailed and the session goes on with the next one; when the
+    server cannot be reached (or TLS or the login fails), every message of the run fails with that reason
+    at once, without waiting on the server again.
     """
 
     def __init__(self, config=None):
@@ -54,6 +55,8 @@ class Mailer:
             raise MailNotConfigured("MAIL_SERVER and MAIL_SENDER must be set to send e-mail.")
         self.config = config
         self.smtp: smtplib.SMTP | None = None
+        # Why the server could not be reached (connection, TLS or login failed): set once, for the whole run.
+        self.unreachable: str | None = None
 
     def __enter__(self) -> Mailer:
         return self
@@ -86,9 +89,16 @@ class Mailer:
     def send(self, outgoing: Outgoing) -> str:
         """Hand the message to the server; its Message-ID when the server accepted it."""
         message = build_message(outgoing, self.config["MAIL_SENDER"])
-        try:
-            if self.smtp is None:
+        if self.unreachable is not None:  # fail the rest of the run at once rather than wait on each message
+            raise DeliveryFailed(self.unreachable)
+        if self.smtp is None:
+            try:
                 self.smtp = self._connect()
+            except (smtplib.SMTPException, OSError) as error:
+                self.close()
+                self.unreachable = f"{type(error).__name__}: {error}"[:500]
+                raise DeliveryFailed(self.unreachable) from error
+        try:
             refused = self.smtp.send_message(message)
         except smtplib.SMTPRecipientsRefused as error:
             raise DeliveryFailed(_describe(next(iter(error.recipients.values()), None))) from error
