@@ -258,7 +258,7 @@ def mismatches(user, today: date) -> QueueSection:
     rows = db.session.execute(stmt.limit(FIRST_ROWS)).all() if total else []
     return QueueSection(
         "mismatches", _("Mismatched clients"), total,
-        [QueueRow(_client_label(r.name, r.client_no), r.manager_name or "—",
+        [QueueRow(_client_label(r.name, r.client_no), _("manager %(name)s", name=r.manager_name or "—"),
                   url_for("suitability.client_records", client_no=r.client_no)) for r in rows],
         url_for("compliance.mismatches"), _("Open the mismatch list"))
 
