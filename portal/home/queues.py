@@ -14,7 +14,7 @@ from datetime import date, timedelta
 
 from flask import url_for
 from flask_babel import gettext as _
-from sqlalchemy import String, and_, cast, func, select
+from sqlalchemy import and_, func, select
 
 from models import (
     Client,
@@ -143,13 +143,13 @@ def warnings_awaiting(user, today: date) -> QueueSection:
 
 def consistency_flags(user, today: date) -> QueueSection:
     """Clients whose profile in force was answered with contradictory answers (consistency checks)."""
-    flagged = cast(RiskAssessment.flags, String).not_in(["[]", "null"])
+    flagged = func.json_array_length(RiskAssessment.flags) > 0  # the same function on PostgreSQL and SQLite
     stmt = (select(Client.client_no, Client.name, RiskAssessment.id.label("assessment_id"),
                    RiskAssessment.submitted_at)
             .join(RiskProfile, RiskProfile.id == Client.profile_id)
             .join(RiskAssessment, RiskAssessment.id == RiskProfile.assessment_id)
             .where(Client.manager_id == (user.manager_id or -1), Client.profile_valid_until >= today,
-                   RiskAssessment.flags.is_not(None), flagged))
+                   flagged))
     count = db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     rows = db.session.execute(stmt.order_by(Client.client_no).limit(FIRST_ROWS)).all() if count else []
     return QueueSection(
