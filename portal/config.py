@@ -103,6 +103,8 @@ class Config:
         self.MAIL_PASSWORD = env.get("MAIL_PASSWORD") or None
         self.MAIL_SENDER = env.get("MAIL_SENDER") or None
         self.MAIL_TIMEOUT = float(env.get("MAIL_TIMEOUT", "30"))
+        # A CA bundle to trust for the server's certificate (an intranet CA); unset: the system's.
+        self.MAIL_CA_FILE = env.get("MAIL_CA_FILE") or None
         self.PORTAL_URL = (env.get("PORTAL_URL") or "http://127.0.0.1:5000").rstrip("/")
 
         for key, value in overrides.items():

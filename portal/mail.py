@@ -67,7 +67,7 @@ class Mailer:
     def _connect(self) -> smtplib.SMTP:
         c = self.config
         timeout = c.get("MAIL_TIMEOUT", 30)
-        context = ssl.create_default_context()
+        context = ssl.create_default_context(cafile=c.get("MAIL_CA_FILE"))
         if c.get("MAIL_USE_SSL"):
             smtp = smtplib.SMTP_SSL(c["MAIL_SERVER"], c.get("MAIL_PORT", 465), timeout=timeout, context=context)
         else:

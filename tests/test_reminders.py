@@ -276,3 +276,58 @@ def test_a_staff_member_sets_an_address_and_turns_reminders_on(client, auth, wor
     db.session.expire_all()
     user = _user("sup_a")
     assert user.email == "主管@broker.example" and user.reminders_opt_out is False
+
+
+# --- STARTTLS and SMTP AUTH -----------------------------------------------------------------------------------
+
+@pytest.fixture
+def certificate(tmp_path):
+    """A self-signed certificate for 127.0.0.1 (Debian's openssl), the CA file the portal is told to trust."""
+    import shutil
+    import subprocess  # nosec B404 - a fixed openssl command line, no user input
+
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is not installed (apt-get install openssl)")
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out",  # nosec
+                    str(cert), "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+                   check=True, capture_output=True)
+    return key, cert
+
+
+def test_starttls_and_a_login_are_used_when_configured(app, runner, people, certificate):
+    import ssl
+
+    from aiosmtpd.smtp import AuthResult, LoginPassword
+
+    key, cert = certificate
+    server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_tls.load_cert_chain(cert, key)
+    logins = []
+
+    def authenticator(server, session, envelope, mechanism, auth_data):
+        ok = isinstance(auth_data, LoginPassword) and (auth_data.login, auth_data.password) == (b"portal", b"s3cret")
+        logins.append((mechanism, ok))
+        return AuthResult(success=ok, handled=False)  # a refusal answered with the standard 535
+
+    mailbox = Mailbox()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=free_port(), tls_context=server_tls,
+                            require_starttls=True, authenticator=authenticator, auth_required=True)
+    controller.start()
+    try:
+        app.config.update(MAIL_PORT=controller.port, MAIL_USE_TLS=True, MAIL_CA_FILE=None,
+                          MAIL_USERNAME="portal", MAIL_PASSWORD="s3cret")
+        result = run(runner)  # a certificate nobody vouches for: nothing is sent in the clear instead
+        assert result.exit_code == 1 and "CERTIFICATE_VERIFY_FAILED" in result.output and logins == []
+
+        app.config.update(MAIL_CA_FILE=str(cert), MAIL_PASSWORD="wrong")
+        result = run(runner)
+        assert result.exit_code == 1 and "sent 0, failed 4" in result.output and "535" in result.output
+        assert mailbox.messages == [] and {r.status for r in deliveries()} == {"failed"}
+
+        app.config["MAIL_PASSWORD"] = "s3cret"
+        result = run(runner)
+        assert result.exit_code == 0 and "sent 4, failed 0" in result.output, result.output
+        assert len(mailbox.messages) == 4 and logins[-1][1] is True
+    finally:
+        controller.stop()
