@@ -138,6 +138,7 @@ def test_a_supervisor_sees_their_teams_overdue_per_manager_evaluations_and_recom
     cycle = evaluation_ops.create_cycle("2026 Q4", date(2026, 10, 1), date(2026, 12, 31), book_team("TEAMA"),
                                         _user("admin"))
     evaluation_ops.open_cycle(cycle, _user("admin"))
+    _client("CA0002").followup_due = book["today"] - timedelta(days=1)  # RMA1: two overdue, one row
     rule_set = db.session.scalar(select(PromotionRuleSet).order_by(PromotionRuleSet.version.desc()))
     run = PromotionRun(rule_set_id=rule_set.id, as_of=book["today"])
     db.session.add(run)
@@ -155,10 +156,11 @@ def test_a_supervisor_sees_their_teams_overdue_per_manager_evaluations_and_recom
     auth.login("sup_a")
     html = client.get("/").get_data(as_text=True)
     counts = sections(html)
-    assert counts["team_overdue"] == 1 and counts["evaluations_to_score"] == 2
+    assert counts["team_overdue"] == 2 and counts["evaluations_to_score"] == 2
     assert counts["recommendations_awaiting"] == 1
     rma1, rma2 = (f"{_manager(no).name} ({no})" for no in ("RMA1", "RMA2"))
     assert [label for _u, label in links_of(html, "team_overdue")] == [rma1]
+    assert "及其他" not in section_html(html, "team_overdue")  # one row per manager: none left unlisted
     assert {label for _u, label in links_of(html, "evaluations_to_score")} == {rma1, rma2}
     assert links_of(html, "recommendations_awaiting") == [("/managers/RMA2/eligibility", rma2)]
     assert "RMB" not in html

@@ -58,10 +58,12 @@ class QueueSection:
     link_text: str | None = None
     # Information rather than work (the client's package): shown, never counted as something to do.
     informational: bool = False
+    # How many rows there are to list, where a row is not one item (the team queue: one row per manager).
+    listed: int | None = None
 
     @property
     def more(self) -> int:
-        return max(self.count - len(self.rows), 0)
+        return max((self.count if self.listed is None else self.listed) - len(self.rows), 0)
 
 
 def _client_label(name: str, client_no: str) -> str:
@@ -179,7 +181,7 @@ def team_overdue(user, today: date) -> QueueSection:
         [QueueRow(f"{r.name} ({r.employee_no})", _("%(n)d overdue", n=r.overdue),
                   url_for("clients.manager_book", employee_no=r.employee_no, sort="followup_due"))
          for r in rows[:FIRST_ROWS]],
-        url_for("teams.team"), _("Open your team"))
+        url_for("teams.team"), _("Open your team"), listed=len(rows))
 
 
 def evaluations_to_score(user, today: date) -> QueueSection:
