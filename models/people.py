@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Integer, String
+from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models import db, utcnow
@@ -77,6 +77,9 @@ class User(UserMixin, db.Model):
     client_id: Mapped[int | None] = mapped_column(ForeignKey("clients.id"), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Where e-mail reminders go (`flask send-reminders`); none is sent without an address, or once turned off.
+    email: Mapped[str | None] = mapped_column(String(254))
+    reminders_opt_out: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
 
     manager: Mapped[Manager | None] = relationship()
     client: Mapped[Client | None] = relationship()  # noqa: F821

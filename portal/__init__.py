@@ -150,6 +150,9 @@ def register_blueprints(app: Flask) -> None:
     from portal.activation.views import bp as activation_bp
 
     app.register_blueprint(activation_bp)
+    from portal.account.views import bp as account_bp
+
+    app.register_blueprint(account_bp)
     csrf.exempt(api_bp)  # the API authenticates by bearer token, never by cookie
     app.register_blueprint(api_bp)
 

@@ -50,6 +50,9 @@ def register(app: Flask) -> None:
         except PackDateError as error:
             raise click.BadParameter(str(error), param_hint="--as-of") from None
         click.echo(f"{files.pdf}\n{files.xlsx}\nsha256 {files.digest}")
+    from portal.reminders.cli import register as register_reminder_commands
+
+    register_reminder_commands(app)
 
     @app.cli.command("seed-demo")
     @click.option("--clients", default=2000, show_default=True, type=click.IntRange(1, 5_000_000))

@@ -10,6 +10,10 @@ DEV_SECRET_KEY = "dev-only-secret-key-never-used-in-production"
 ENVIRONMENTS = ("development", "production", "testing")
 
 
+def _flag(value: str | None) -> bool:
+    return (value or "").strip().lower() in ("1", "true", "yes", "on")
+
+
 class ConfigError(RuntimeError):
     """The environment does not describe a configuration the portal may start with."""
 
@@ -130,6 +134,19 @@ class Config:
         self.PORTAL_BASE_URL = env.get("PORTAL_BASE_URL", "http://localhost:5000").rstrip("/")
         # The CJK font the inspection pack's PDF embeds (TrueType, or a .ttc collection: its first face).
         self.PACK_FONT = env.get("PACK_FONT", "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
+        # E-mail reminders (`flask send-reminders`, docs/REMINDERS.md): the SMTP server and the sender, and the
+        # address the portal is reached at, for the links in the messages.
+        self.MAIL_SERVER = env.get("MAIL_SERVER") or None
+        self.MAIL_PORT = int(env.get("MAIL_PORT", "25"))
+        self.MAIL_USE_TLS = _flag(env.get("MAIL_USE_TLS") or env.get("MAIL_STARTTLS"))  # STARTTLS on a plain port
+        self.MAIL_USE_SSL = _flag(env.get("MAIL_USE_SSL"))  # TLS from the first byte (port 465)
+        self.MAIL_USERNAME = env.get("MAIL_USERNAME") or None
+        self.MAIL_PASSWORD = env.get("MAIL_PASSWORD") or None
+        self.MAIL_SENDER = env.get("MAIL_SENDER") or None
+        self.MAIL_TIMEOUT = float(env.get("MAIL_TIMEOUT", "30"))
+        # A CA bundle to trust for the server's certificate (an intranet CA); unset: the system's.
+        self.MAIL_CA_FILE = env.get("MAIL_CA_FILE") or None
+        self.PORTAL_URL = (env.get("PORTAL_URL") or "http://127.0.0.1:5000").rstrip("/")
 
         for key, value in overrides.items():
             setattr(self, key, value)

@@ -108,6 +108,10 @@ OTHERS = [
     ("client_a", "GET", "/api/v1/clients/CB0001"),
     ("client_a", "GET", "/clients/CA0002"),
     ("client_a", "GET", "/managers/RMA1/book"),
+    # the client page's tabs are scoped like the page
+    ("rm_a", "GET", "/clients/CB0001/tier"),
+    ("sup_a", "GET", "/clients/CB0001/package"),
+    ("sup_a", "GET", "/clients/CB0001/assignments"),
 ]
 
 

@@ -153,8 +153,8 @@ def test_supervisor_reassigns_a_client_with_history_and_audit(supervisor, app):
     assert rows[0].after["manager"] == "RMA2"
 
     # The client's page shows the move: from, to, by, why.
-    page = supervisor.get("/clients/CA0001").get_data(as_text=True)
-    history_part = page.split("Assignment history", 1)[1]
+    page = supervisor.get("/clients/CA0001/assignments").get_data(as_text=True)
+    history_part = page.split('id="assignment-history"', 1)[1]
     row = re.search(r"<tbody>(.*?)</tbody>", history_part, re.DOTALL).group(1)
     cells = [c.strip() for c in re.findall(r"<td>(.*?)</td>", row, re.DOTALL)]
     assert cells[1:] == ["钱一", "孙二", sup.display_name, "平衡工作量"]

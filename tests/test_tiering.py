@@ -318,10 +318,10 @@ def test_client_detail_shows_tier_facts_and_history(app, client, auth, world, da
     import_rows(ASSETS, [snapshot("CA0001", day, cash="80000.00", bonds="20000.00")])
     db.session.commit()
     auth.login("rm_a")
-    page = client.get("/clients/CA0001").get_data(as_text=True)
+    page = client.get("/clients/CA0001/tier").get_data(as_text=True)
     assert 'data-tier="3"' in page and "100,000.00" in page and "1,235.00" in page
     assert day.isoformat() in page and earlier.isoformat() in page and 'id="tier-history"' in page
-    page = client.get("/clients/CA0002").get_data(as_text=True)
+    page = client.get("/clients/CA0002/tier").get_data(as_text=True)
     assert "Not tiered yet" in page
 
 

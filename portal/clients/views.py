@@ -6,7 +6,8 @@ from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
 
-from models import Client, ClientAssignment, Manager, Team, db
+from forms.activation import IssueForm
+from models import Client, ClientAssignment, CreditScreening, Manager, RiskAssessment, Team, User, db
 from portal.access import allow, client_or_404, manager_or_404, scope_clients
 from portal.clients import cache as book_cache
 from portal.clients.queries import BOOK_COLUMNS, SORTS, book_query, with_service_package
@@ -89,19 +90,55 @@ def manager_book(employee_no: str):
 @bp.route("/clients/<client_no>")
 @allow("rm", "supervisor", "compliance", "admin")
 def client_detail(client_no: str):
+    """The client's page, first tab: the record, the profile in force and where each other matter stands."""
+    client = client_or_404(client_no)
+    can_reassign = current_user.role == "supervisor" and client.manager is not None
+    client_login = db.session.scalar(select(User.id).where(User.client_id == client.id))
+    return render_template("clients/detail.html", client=client, can_reassign=can_reassign,
+                           profile_state=profile_status(client.profile_valid_until), today=business_today(),
+                           latest_screening=latest_screening(client), assessments=latest_assessments(client),
+                           client_login=client_login, issue_form=IssueForm())
+
+
+@bp.route("/clients/<client_no>/tier")
+@allow("rm", "supervisor", "compliance", "admin")
+def client_tier(client_no: str):
+    """The client's page, asset tier tab: the tier now and at each statistics date."""
+    client = client_or_404(client_no)
+    return render_template("clients/tier.html", client=client, tier_history=tier_history(client.id, limit=24))
+
+
+@bp.route("/clients/<client_no>/package")
+@allow("rm", "supervisor", "compliance", "admin")
+def client_package(client_no: str):
+    """The client's page, service package tab: the package the tier and risk class give, and its services."""
+    return render_template("clients/package.html", client=client_or_404(client_no))
+
+
+@bp.route("/clients/<client_no>/assignments")
+@allow("rm", "supervisor", "compliance", "admin")
+def client_assignments(client_no: str):
+    """The client's page, assignment history tab: every move between managers, newest first."""
     client = client_or_404(client_no)
     history = db.session.scalars(
         select(ClientAssignment).where(ClientAssignment.client_id == client.id).order_by(ClientAssignment.id.desc())
     ).all()
     can_reassign = current_user.role == "supervisor" and client.manager is not None
-    from forms.activation import IssueForm
-    from models import User
+    return render_template("clients/assignments.html", client=client, history=history, can_reassign=can_reassign)
 
-    client_login = db.session.scalar(select(User.id).where(User.client_id == client.id))
-    return render_template("clients/detail.html", client=client, history=history, can_reassign=can_reassign,
-                           client_login=client_login, issue_form=IssueForm(),
-                           profile_state=profile_status(client.profile_valid_until),
-                           tier_history=tier_history(client.id))
+
+def latest_screening(client: Client) -> CreditScreening | None:
+    """The client's newest credit screening (indexed by client), or None."""
+    from portal.operations.credit import history_query
+
+    return db.session.scalar(history_query(client).limit(1))
+
+
+def latest_assessments(client: Client, limit: int = 3) -> list[RiskAssessment]:
+    """The client's newest questionnaire submissions (the full list is the assessments tab)."""
+    return list(db.session.scalars(
+        select(RiskAssessment).where(RiskAssessment.client_id == client.id)
+        .order_by(RiskAssessment.submitted_at.desc(), RiskAssessment.id.desc()).limit(limit)))
 
 
 @bp.route("/me")

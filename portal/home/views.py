@@ -7,6 +7,7 @@ from sqlalchemy import func, select, text
 
 from models import AuditEntry, Client, Manager, Team, User, db
 from portal.access import allow, public, scope_clients, scope_managers, supervised_team_ids
+from portal.home.queues import queues_for
 from portal.reads import read_only
 
 bp = Blueprint("home", __name__)
@@ -16,21 +17,25 @@ bp = Blueprint("home", __name__)
 @allow("client", "rm", "supervisor", "compliance", "admin")
 def index():
     role = current_user.role
+    queues = queues_for(current_user)
     if role == "client":
         client = current_user.client
         from forms.evaluations import RatingForm
         from portal.operations.evaluations import rating_card
 
         rating = rating_card(client) if client else None
-        return render_template("home/client.html", client=client, rating=rating, rating_form=RatingForm())
+        return render_template("home/client.html", client=client, rating=rating, rating_form=RatingForm(),
+                               queues=queues)
     if role == "rm":
         book_size = db.session.scalar(scope_clients(select(func.count(Client.id)), current_user))
-        return render_template("home/rm.html", manager=current_user.manager, book_size=book_size)
+        return render_template("home/rm.html", manager=current_user.manager, book_size=book_size,
+                               queues=queues)
     if role == "supervisor":
         teams = db.session.scalars(select(Team).where(Team.id.in_(supervised_team_ids(current_user) or [-1]))).all()
         managers = db.session.scalar(scope_managers(select(func.count(Manager.id)), current_user))
         clients = db.session.scalar(scope_clients(select(func.count(Client.id)), current_user))
-        return render_template("home/supervisor.html", teams=teams, managers=managers, clients=clients)
+        return render_template("home/supervisor.html", teams=teams, managers=managers, clients=clients,
+                               queues=queues)
     counts = {
         "clients": db.session.scalar(select(func.count(Client.id))),
         "managers": db.session.scalar(select(func.count(Manager.id))),
@@ -38,7 +43,7 @@ def index():
         "users": db.session.scalar(select(func.count(User.id))),
     }
     recent = db.session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(10)).all()
-    return render_template("home/staff.html", counts=counts, recent=recent)
+    return render_template("home/staff.html", counts=counts, recent=recent, queues=queues)
 
 
 @bp.route("/healthz")
