@@ -62,8 +62,8 @@ def _build_labels() -> dict:
             "compliance": N_("Compliance officer"), "admin": N_("Administrator"),
         },
         "level": {
-            "junior": N_("Junior relationship manager"), "mid": N_("Mid-level relationship manager"),
-            "senior": N_("Senior relationship manager"), "principal": N_("Principal relationship manager"),
+            "junior": N_("Junior Relationship Manager"), "mid": N_("Mid-level Relationship Manager"),
+            "senior": N_("Senior Relationship Manager"), "principal": N_("Principal Relationship Manager"),
         },
         "status": {"active": N_("Active"), "on_leave": N_("On leave"), "left": N_("Left")},
         "id_type": {

@@ -7,6 +7,7 @@ from decimal import Decimal
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from flask_login import current_user
 from sqlalchemy import func, select
 from wtforms import SelectChoice
@@ -47,7 +48,7 @@ MAX_UPLOAD = 2 * 1024 * 1024
 def evaluation_labels() -> dict:
     """Display names of cycle states, scopes, rating bands and dimensions, in the user's language."""
     return {
-        "state": {"draft": _l("Draft"), "open": _l("Open"), "closed": _l("Closed")},
+        "state": {"draft": _l("Draft"), "open": _l("Open"), "closed": lazy_pgettext("evaluation cycle", "Closed")},
         "band": {"excellent": _l("Excellent"), "good": _l("Good"), "satisfactory": _l("Satisfactory"),
                  "needs_improvement": _l("Needs improvement"), "unsatisfactory": _l("Unsatisfactory")},
         "dimension": {"satisfaction": _l("Customer satisfaction"), "kpi": _l("Target (KPI) completion"),

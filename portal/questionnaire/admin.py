@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_babel import force_locale
+from flask_babel import force_locale, lazy_pgettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -36,7 +36,7 @@ SEPARATE_KEYS = ("version", "validity_months")
 
 
 def status_labels() -> dict:
-    return {"draft": _l("Draft"), "active": _l("Active"), "retired": _l("Retired")}
+    return {"draft": _l("Draft"), "active": lazy_pgettext("questionnaire version", "Active"), "retired": _l("Retired")}
 
 
 def group_labels() -> dict:
