@@ -22,6 +22,7 @@ from forms.evaluations import (
     TargetImportForm,
 )
 from models import Evaluation, EvaluationCycle, Manager, Team, User, db
+from portal import formatting
 from portal.access import allow, deny, supervised_team_ids
 from portal.evaluations.scope import (
     can_manage_cycle,
@@ -61,10 +62,8 @@ def evaluation_labels() -> dict:
 
 
 def money(value) -> str:
-    """An amount in CNY with thousands separators and 2 decimals (from a Decimal or its string)."""
-    if value is None or value == "":
-        return "—"
-    return f"{Decimal(str(value)):,.2f}"
+    """An amount in CNY as every page shows money (portal.formatting.money), from a Decimal or its string."""
+    return formatting.money(value)
 
 
 def pct(ratio) -> str:
