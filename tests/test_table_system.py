@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
@@ -98,7 +98,7 @@ def test_one_date_format_per_language_and_china_time(app, language):
     from flask_babel import force_locale
 
     # 23:30 UTC on 1 March is 07:30 on 2 March in Shanghai.
-    late = datetime(2027, 3, 1, 23, 30, tzinfo=timezone.utc)
+    late = datetime(2027, 3, 1, 23, 30, tzinfo=UTC)
     with app.test_request_context("/"), force_locale(language):
         assert render_template_string("{{ d|date }}", d=date(2027, 2, 22)) == "2027-02-22"
         assert render_template_string("{{ t|datetime }}", t=late) == "2027-03-02 07:30"
