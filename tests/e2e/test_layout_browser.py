@@ -122,3 +122,29 @@ def test_audit_log_reads_in_words_in_the_browser(app, world, browser, live_serve
         assert body_overflow(page) <= 0
     finally:
         context.close()
+
+
+def test_dashboard_rows_are_compact_with_a_full_book_due(app, world, make, browser, live_server):
+    from datetime import timedelta
+
+    from models import db
+    from portal.operations.risk import business_today
+
+    today = business_today()
+    for n in range(40):
+        client = make.client(world["a"]["rm"], name=f"客户{n:02d}·欧阳慕容")
+        client.followup_grade, client.followup_due = "C", today - timedelta(days=n % 9)
+    db.session.commit()
+    context, page = open_as(browser, live_server, "rm_a", "zh-CN", *WIDTHS["desktop"])
+    try:
+        page.goto(live_server + "/followups")
+        assert page.locator("form.followup-form").count() == 0
+        heights = page.locator(".followup-row").evaluate_all("rows => rows.map(r => r.getBoundingClientRect().height)")
+        assert len(heights) >= 40 and max(heights) <= 60, max(heights)
+        page.locator(".followup-row .log-action").nth(5).click()
+        page.wait_for_url("**/followups?log=*")
+        assert page.locator("form.followup-form").count() == 1
+        assert page.locator("form.followup-form input[name=note]").is_visible()
+        assert body_overflow(page) <= 0
+    finally:
+        context.close()
