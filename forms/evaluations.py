@@ -65,7 +65,8 @@ class RatingForm(FlaskForm):
 
 class TargetForm(FlaskForm):
     employee_no = StringField(_l("Employee number"), validators=[DataRequired(
-        message=_l("Enter the manager's employee number.")), Length(max=20)], render_kw={"list": "managers"})
+        message=_l("Enter the manager's employee number.")), Length(max=20)],
+                              render_kw={"list": "managers", "data-picker": "/pickers/managers", "autocomplete": "off"})
     period_start = DateField(_l("Period start"), validators=[InputRequired(
         message=_l("Enter the date as YYYY-MM-DD."))])
     period_end = DateField(_l("Period end"), validators=[InputRequired(message=_l("Enter the date as YYYY-MM-DD."))])

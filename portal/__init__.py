@@ -133,6 +133,9 @@ def register_blueprints(app: Flask) -> None:
                       questionnaire_admin_bp, investor_bp, followups_bp, credit_bp, tiering_bp, suitability_bp,
                       compliance_bp, evaluations_bp, promotions_bp):
         app.register_blueprint(blueprint)
+    from portal.pickers.views import bp as pickers_bp
+
+    app.register_blueprint(pickers_bp)
     csrf.exempt(api_bp)  # the API authenticates by bearer token, never by cookie
     app.register_blueprint(api_bp)
 

@@ -63,3 +63,30 @@ def test_the_page_saves_without_javascript(app, world, browser, live_server):
         assert page.locator("#live-total").inner_text() == "74.55"  # the server's figure for the saved scores
     finally:
         context.close()
+
+
+def test_report_picker_suggests_staff_as_one_types(app, world, browser, live_server):
+    from models import Manager
+
+    rma1 = db.session.scalar(select(Manager).where(Manager.employee_no == "RMA1"))
+    rma1.name, rma1.name_pinyin = "欧阳娜", "Ouyang Na"
+    db.session.commit()
+    context = browser.new_context(locale="zh-CN", viewport={"width": 1366, "height": 900})
+    page = context.new_page()
+    try:
+        page.goto(live_server + "/login")
+        page.fill("#username", "admin")
+        page.fill("#password", TEST_PASSWORD)
+        page.click("form[action='/login'] button[type=submit]")
+        page.wait_for_url(live_server + "/")
+        page.goto(live_server + "/reports/trend")
+        page.locator("#manager").press_sequentially("ouy")
+        option = page.locator("#manager-options option[value='RMA1']")
+        option.wait_for(state="attached")
+        assert "欧阳娜" in option.get_attribute("label")
+        page.fill("#manager", "RMA1")
+        page.click("main form button[type=submit]")
+        page.wait_for_url("**/reports/trend?manager=RMA1")
+        assert "欧阳娜" in page.locator("h2").first.inner_text()
+    finally:
+        context.close()
