@@ -99,9 +99,13 @@ def fmt_date(value):
     """A date (or a datetime's China-time date) in the language's one date pattern; None as a dash."""
     if value is None:
         return "—"
+    pattern = DATE_PATTERNS[portal_language()]
     if isinstance(value, datetime):
-        return format_datetime(value, DATE_PATTERNS[portal_language()])
-    return format_date(value, DATE_PATTERNS[portal_language()]) if isinstance(value, date) else value
+        return format_datetime(value, pattern)
+    if not isinstance(value, date):
+        return value
+    # The ISO pattern is the date's own isoformat: lists show thousands of dates, so Babel is skipped there.
+    return value.isoformat() if pattern == "yyyy-MM-dd" else format_date(value, pattern)
 
 
 def fmt_datetime(value, seconds: bool = False):
