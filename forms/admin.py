@@ -14,6 +14,10 @@ def not_future(form, field):
         raise ValidationError(_l("The date cannot be in the future."))
 
 
+# An employee-number field with suggestions by number, name or pinyin (portal/pickers, static/js/picker.js).
+MANAGER_PICKER = {"data-picker": "/pickers/managers", "autocomplete": "off"}
+
+
 class UserForm(FlaskForm):
     username = StringField(_l("Username"), validators=[DataRequired(), Length(min=2, max=64)])
     display_name = StringField(_l("Display name"), validators=[DataRequired(), Length(max=100)])
@@ -23,7 +27,8 @@ class UserForm(FlaskForm):
     ])
     client_no = StringField(_l("Client number (client logins)"), validators=[Optional(), Length(max=20)])
     employee_no = StringField(_l("Employee number (manager and supervisor logins)"),
-                              validators=[Optional(), Length(max=20)])
+                              validators=[Optional(), Length(max=20)],
+                              render_kw=MANAGER_PICKER | {"list": "employee_no-options"})
     preferred_language = SelectField(_l("Language"), choices=[("", _l("Browser default")), ("zh_CN", "简体中文"),
                                                                  ("en", "English")], validate_choice=True)
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(min=12, max=128)])
@@ -38,7 +43,8 @@ class ToggleForm(FlaskForm):
 class TeamForm(FlaskForm):
     code = StringField(_l("Team code"), validators=[DataRequired(), Length(min=2, max=20)])
     name = StringField(_l("Team name"), validators=[DataRequired(), Length(max=100)])
-    supervisor = StringField(_l("Supervisor's employee number"), validators=[Optional(), Length(max=20)])
+    supervisor = StringField(_l("Supervisor's employee number"), validators=[Optional(), Length(max=20)],
+                             render_kw=MANAGER_PICKER | {"list": "supervisor-options"})
 
 
 class ManagerForm(FlaskForm):

@@ -1,5 +1,6 @@
 """Evaluation forms: cycles, scores, self-assessments, clients' service ratings, targets."""
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import DateField, HiddenField, RadioField, SelectChoice, SelectField, StringField, TextAreaField
@@ -25,8 +26,9 @@ def whole_score(form, field):
 
 
 class CycleForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[DataRequired(message=_l("Enter a name for the cycle.")),
-                                               Length(max=NAME_MAX)],
+    name = StringField(lazy_pgettext("name of a thing", "Name"),
+                       validators=[DataRequired(message=_l("Enter a name for the cycle.")),
+                                   Length(max=NAME_MAX)],
                        description=_l("For example 2026 Q1."))
     start = DateField(_l("Start date"), validators=[InputRequired(message=_l("Enter the date as YYYY-MM-DD."))])
     end = DateField(_l("End date"), validators=[InputRequired(message=_l("Enter the date as YYYY-MM-DD."))])
@@ -63,7 +65,8 @@ class RatingForm(FlaskForm):
 
 class TargetForm(FlaskForm):
     employee_no = StringField(_l("Employee number"), validators=[DataRequired(
-        message=_l("Enter the manager's employee number.")), Length(max=20)], render_kw={"list": "managers"})
+        message=_l("Enter the manager's employee number.")), Length(max=20)],
+                              render_kw={"list": "managers", "data-picker": "/pickers/managers", "autocomplete": "off"})
     period_start = DateField(_l("Period start"), validators=[InputRequired(
         message=_l("Enter the date as YYYY-MM-DD."))])
     period_end = DateField(_l("Period end"), validators=[InputRequired(message=_l("Enter the date as YYYY-MM-DD."))])

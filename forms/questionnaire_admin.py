@@ -32,3 +32,13 @@ class DraftForm(FlaskForm):
 
 class PublishForm(FlaskForm):
     """A bare POST with its CSRF token."""
+
+
+class DraftFieldsForm(FlaskForm):
+    """The label and validity of a draft edited as a form (the rest are the editor's own rows of fields)."""
+
+    version = StringField(_l("Version label"), validators=[DataRequired(), Length(max=40)])
+    validity_months = IntegerField(
+        _l("Validity in months"),
+        validators=[InputRequired(message=_l("Enter a whole number of months.")),
+                    NumberRange(min=1, max=120, message=_l("Enter a number of months from 1 to 120."))])

@@ -153,6 +153,9 @@ def register_blueprints(app: Flask) -> None:
     from portal.account.views import bp as account_bp
 
     app.register_blueprint(account_bp)
+    from portal.pickers.views import bp as pickers_bp
+
+    app.register_blueprint(pickers_bp)
     csrf.exempt(api_bp)  # the API authenticates by bearer token, never by cookie
     app.register_blueprint(api_bp)
 

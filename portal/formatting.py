@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 
-from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import format_date, format_datetime, format_decimal, get_locale, pgettext
 
 from models.clients import mask_id_number
 
@@ -62,8 +63,8 @@ def _build_labels() -> dict:
             "compliance": N_("Compliance officer"), "admin": N_("Administrator"),
         },
         "level": {
-            "junior": N_("Junior relationship manager"), "mid": N_("Mid-level relationship manager"),
-            "senior": N_("Senior relationship manager"), "principal": N_("Principal relationship manager"),
+            "junior": N_("Junior Relationship Manager"), "mid": N_("Mid-level Relationship Manager"),
+            "senior": N_("Senior Relationship Manager"), "principal": N_("Principal Relationship Manager"),
         },
         "status": {"active": N_("Active"), "on_leave": N_("On leave"), "left": N_("Left")},
         "id_type": {
@@ -87,20 +88,50 @@ def dash(value):
     return "—" if value is None or value == "" else value
 
 
+# One pattern per language for every date and time a page shows (docs/GLOSSARY.md): tables stay narrow
+# and a screen never mixes 2027年2月22日 with 2027-03-18. Times are shown in China time (Babel converts
+# from the stored UTC with BABEL_DEFAULT_TIMEZONE).
+DATE_PATTERNS = {"zh_CN": "yyyy-MM-dd", "en": "yyyy-MM-dd"}
+DATETIME_PATTERNS = {"zh_CN": "yyyy-MM-dd HH:mm", "en": "yyyy-MM-dd HH:mm"}
+
+
 def fmt_date(value):
+    """A date (or a datetime's China-time date) in the language's one date pattern; None as a dash."""
     if value is None:
         return "—"
+    pattern = DATE_PATTERNS[portal_language()]
     if isinstance(value, datetime):
-        value = value.date()
-    return format_date(value, "medium") if isinstance(value, date) else value
+        return format_datetime(value, pattern)
+    if not isinstance(value, date):
+        return value
+    # The ISO pattern is the date's own isoformat: lists show thousands of dates, so Babel is skipped there.
+    return value.isoformat() if pattern == "yyyy-MM-dd" else format_date(value, pattern)
 
 
-def fmt_datetime(value):
-    return "—" if value is None else format_datetime(value, "medium")
+def fmt_datetime(value, seconds: bool = False):
+    """A stored UTC time in China time, in the language's one pattern (to the second where a log needs it)."""
+    if value is None:
+        return "—"
+    return format_datetime(value, DATETIME_PATTERNS[portal_language()] + (":ss" if seconds else ""))
+
+
+def money(value, cents: bool = True) -> str:
+    """An amount in yuan through Babel: `¥1,234,567.89` in English, `1,234,567.89元` in Chinese.
+
+    The digits are grouped by Babel for the request's locale; where the currency goes is the catalog's
+    word (pgettext "money"), so each language writes it its own way. None shows as a dash.
+    """
+    if value is None or value == "":
+        return "—"
+    amount = value if isinstance(value, Decimal) else Decimal(str(value))
+    digits = format_decimal(abs(amount), format="#,##0.00" if cents else "#,##0")
+    shown = pgettext("money", "¥%(amount)s", amount=digits)
+    return f"-{shown}" if amount < 0 else shown
 
 
 def iso_date(value):
     return "" if value is None else value.isoformat()
 
 
-FILTERS = {"dash": dash, "date": fmt_date, "datetime": fmt_datetime, "iso": iso_date, "mask_id": mask_id_number}
+FILTERS = {"dash": dash, "date": fmt_date, "datetime": fmt_datetime, "iso": iso_date, "mask_id": mask_id_number,
+           "money": money}

@@ -258,7 +258,7 @@ def cell_text(body: str, tier, column) -> str:
     import re
 
     match = re.search(rf'data-tier="{tier}" data-class="{column}"[^>]*><a class="cell-clients fw-bold" href="[^"]*">(\d+)</a>'
-                      rf'\s*<div class="small text-muted cell-assets">([\d,.]+)</div>', body)
+                      rf'\s*<div class="small text-muted cell-assets">¥([\d,.]+)</div>', body)
     assert match, (tier, column)
     return f"{match.group(1)} {match.group(2)}"
 

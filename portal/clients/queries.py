@@ -6,6 +6,7 @@ from datetime import date
 from sqlalchemy import Select, and_, or_, select
 
 from models import Branch, Client, Manager, PackageCell, ServicePackage
+from portal.collation import by_pinyin
 from portal.operations.risk import PROFILE_STATUSES, status_filter
 
 # A listed client's branch name: one primary-key probe into the small branches table per row shown.
@@ -49,9 +50,11 @@ def book_query(manager_id: int | None = None, q: str | None = None, sort: str = 
                               Client.name_pinyin.ilike(f"%{escaped}%", escape="\\")))
     if profile in PROFILE_STATUSES:
         stmt = stmt.where(status_filter(profile))
-    column = SORTS.get(sort, Client.name)
-    order = column.desc() if descending else column.asc()
-    return stmt.order_by(order, Client.client_no.desc() if descending else Client.client_no.asc())
+    last = Client.client_no.desc() if descending else Client.client_no.asc()
+    if sort not in SORTS or sort == "name":
+        return stmt.order_by(*by_pinyin(Client.name, Client.name_pinyin, descending), last)
+    column = SORTS[sort]
+    return stmt.order_by(column.desc() if descending else column.asc(), last)
 
 
 def with_service_package(stmt: Select, today: date) -> Select:

@@ -20,6 +20,7 @@ from sqlalchemy import select
 
 from models import Manager, Team, db
 from models.clients import mask_id_number
+from portal import formatting
 from portal.access import allow, scope_managers, supervised_team_ids
 from portal.compliance.pack import PackDateError, build_pdf, build_xlsx, check_day, collect, file_stem
 from portal.compliance.queries import (
@@ -126,7 +127,8 @@ def column_label(column: str) -> str:
 
 
 def money(value: Decimal | None) -> str:
-    return f"{(value or Decimal(0)):,.2f}"
+    """A cell's assets as every page shows money; an empty cell holds none."""
+    return formatting.money(value or Decimal(0))
 
 
 def filter_words(filters: Filters) -> str:

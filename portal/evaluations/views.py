@@ -7,6 +7,7 @@ from decimal import Decimal
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from flask_login import current_user
 from sqlalchemy import func, select
 from wtforms import SelectChoice
@@ -21,6 +22,7 @@ from forms.evaluations import (
     TargetImportForm,
 )
 from models import Evaluation, EvaluationCycle, Manager, Team, User, db
+from portal import formatting
 from portal.access import allow, deny, supervised_team_ids
 from portal.evaluations.scope import (
     can_manage_cycle,
@@ -37,6 +39,7 @@ from portal.operations import targets as target_operations
 from portal.operations.errors import OperationError, attach_error
 from portal.pagination import page_arg, paginate
 from portal.reads import read_only
+from portal.rules import evaluation as rules
 from portal.rules.evaluation import DIMENSIONS
 
 bp = Blueprint("evaluations", __name__)
@@ -47,7 +50,7 @@ MAX_UPLOAD = 2 * 1024 * 1024
 def evaluation_labels() -> dict:
     """Display names of cycle states, scopes, rating bands and dimensions, in the user's language."""
     return {
-        "state": {"draft": _l("Draft"), "open": _l("Open"), "closed": _l("Closed")},
+        "state": {"draft": _l("Draft"), "open": _l("Open"), "closed": lazy_pgettext("evaluation cycle", "Closed")},
         "band": {"excellent": _l("Excellent"), "good": _l("Good"), "satisfactory": _l("Satisfactory"),
                  "needs_improvement": _l("Needs improvement"), "unsatisfactory": _l("Unsatisfactory")},
         "dimension": {"satisfaction": _l("Customer satisfaction"), "kpi": _l("Target (KPI) completion"),
@@ -60,10 +63,8 @@ def evaluation_labels() -> dict:
 
 
 def money(value) -> str:
-    """An amount in CNY with thousands separators and 2 decimals (from a Decimal or its string)."""
-    if value is None or value == "":
-        return "—"
-    return f"{Decimal(str(value)):,.2f}"
+    """An amount in CNY as every page shows money (portal.formatting.money), from a Decimal or its string."""
+    return formatting.money(value)
 
 
 def pct(ratio) -> str:
@@ -246,10 +247,24 @@ def _evaluation_page(cycle: EvaluationCycle, evaluation: Evaluation, form: Score
     if scorer or current_user.role == "compliance":
         derived = operations.derived_figures(evaluation.manager_id, cycle) if cycle.state == "open" \
             else evaluation.derived
+    offered = {}
     if editable and form is None:
-        form = ScoreForm(formdata=None, data={**{d: "" if v is None else str(v)
-                                                 for d, v in _saved_scores(evaluation).items()},
+        # A dimension not scored yet starts from the figure the data gives, for the scorer to keep or change.
+        saved_scores = _saved_scores(evaluation)
+        for d in ("satisfaction", "kpi"):
+            start = rules.starting_score((derived or {}).get(d, {}).get("figure")) if saved_scores[d] is None else None
+            if start is not None:
+                offered[d] = start
+        form = ScoreForm(formdata=None, data={**{d: "" if v is None else str(v) for d, v in saved_scores.items()},
+                                              **{d: str(v) for d, v in offered.items()},
                                               "comment": evaluation.comment or "", "version": evaluation.version})
+    preview = None
+    if editable:
+        bands = operations.bands_of(weight_set)
+        preview = rules.preview_total({d: form[d].data for d in DIMENSIONS}, weights, bands)
+        band_words = evaluation_labels()["band"]
+        score_script = {"weights": weights,
+                        "bands": [[str(floor), code, str(band_words.get(code, code))] for floor, code in bands]}
     if own and cycle.state == "open" and self_form is None:
         self_form = SelfAssessmentForm(formdata=None, data={"self_comment": evaluation.self_comment or ""})
     scored_by = db.session.get(User, evaluation.scored_by_id) if evaluation.scored_by_id else None
@@ -257,7 +272,8 @@ def _evaluation_page(cycle: EvaluationCycle, evaluation: Evaluation, form: Score
                            team=team, weights=weights, weight_set=weight_set, derived=derived, form=form,
                            editable=editable, own=own, self_form=self_form if own else None,
                            show_scores=sees_scores(current_user, evaluation, cycle), conflict=conflict,
-                           saved=_saved_scores(evaluation), scored_by=scored_by, **_context()), status
+                           saved=_saved_scores(evaluation), scored_by=scored_by, offered=offered, preview=preview,
+                           score_script=score_script if editable else None, **_context()), status
 
 
 @bp.route("/cycles/<int:cycle_id>/evaluations/<employee_no>")

@@ -48,10 +48,22 @@ def _form_context(**extra) -> dict:
 @bp.route("/followups")
 @allow("rm")
 def dashboard():
+    """Compact rows of due clients; `?log=<client_no>` opens the one log form, beside that client's row."""
     if current_user.manager_id is None:
         abort(404)
+    open_for = (request.args.get("log") or "").strip()[:20] or None
+    if open_for is not None:
+        open_for = client_or_404(open_for)  # a manager's own book only
+    return _render_dashboard(open_for)
+
+
+def _render_dashboard(open_for=None, values=None, errors=None, status: int = 200):
+    """The dashboard; `open_for` (a client) gets the log form, filled with `values` and marked with `errors`."""
     rows = dashboard_rows(current_user.manager_id)
-    return render_template("followups/dashboard.html", rows=rows, **_form_context())
+    listed = {row.client_no for key in ("overdue", "today", "this_week") for row in rows[key]}
+    return render_template("followups/dashboard.html", rows=rows, open_for=open_for,
+                           open_listed=open_for is not None and open_for.client_no in listed,
+                           values=values or {}, errors=errors or {}, **_form_context()), status
 
 
 @bp.route("/clients/<client_no>/followups")
@@ -75,8 +87,8 @@ def log(client_no: str):
     except OperationError as error:
         db.session.rollback()
         if back_to_dashboard:
-            flash(_("%(client)s: %(message)s", client=client.name, message=error.message), "danger")
-            return redirect(url_for("followups.dashboard"))
+            # The same form again, open beside the client, with everything typed and the reason at its field.
+            return _render_dashboard(client, request.form, {error.field or "form": error.message}, 400)
         pagination = paginate(history_query(client), 1, current_app.config["PER_PAGE"])
         return render_template("followups/history.html", client=client, pagination=pagination, can_log=True,
                                form_values=request.form, errors={error.field or "form": error.message},

@@ -31,6 +31,7 @@ from models import (
     db,
 )
 from portal.access import allow, deny, manager_or_404, supervised_team_ids
+from portal.collation import by_pinyin
 from portal.exports import download
 from portal.formatting import portal_language
 from portal.operations import ladder
@@ -620,7 +621,8 @@ def report_trend():
     team_members = []
     if current_user.role == "supervisor":
         team_members = db.session.execute(select(Manager.employee_no, Manager.name)
-                                          .where(Manager.team_id.in_(scope)).order_by(Manager.name)).all()
+                                          .where(Manager.team_id.in_(scope))
+                                          .order_by(*by_pinyin(Manager.name, Manager.name_pinyin))).all()
     chart = charts.line([(row["name"], row["total"]) for row in rows]) if rows else None
     team_chart = charts.line([(row["name"], row["mean"]) for row in rows]) if rows else None
     return render_template("promotions/reports/trend.html", manager=manager, rows=rows, chart=chart,

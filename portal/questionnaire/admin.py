@@ -8,13 +8,13 @@ from __future__ import annotations
 import json
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_babel import force_locale
+from flask_babel import force_locale, lazy_pgettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from forms.questionnaire_admin import DraftForm, NewDraftForm, PublishForm
+from forms.questionnaire_admin import DraftFieldsForm, DraftForm, NewDraftForm, PublishForm
 from models import QuestionnaireVersion, RiskAssessment, db
 from portal.access import allow
 from portal.operations.errors import OperationError, attach_error
@@ -26,6 +26,7 @@ from portal.operations.questionnaires import (
     save_draft,
 )
 from portal.operations.risk import definition_of
+from portal.questionnaire import editor
 from portal.rules import questionnaire as rules
 
 bp = Blueprint("questionnaire_admin", __name__, url_prefix="/admin/questionnaires")
@@ -36,7 +37,7 @@ SEPARATE_KEYS = ("version", "validity_months")
 
 
 def status_labels() -> dict:
-    return {"draft": _l("Draft"), "active": _l("Active"), "retired": _l("Retired")}
+    return {"draft": _l("Draft"), "active": lazy_pgettext("questionnaire version", "Active"), "retired": _l("Retired")}
 
 
 def group_labels() -> dict:
@@ -138,6 +139,52 @@ def edit(version_id: int):
         status = 400
     return render_template("questionnaire_admin/edit.html", version=version, form=form, failed=status != 200,
                            publish_form=PublishForm(), status_labels=status_labels()), status
+
+
+@bp.route("/<int:version_id>/form", methods=["GET", "POST"])
+@allow("admin")
+def edit_form(version_id: int):
+    """The draft edited field by field; add / remove / move buttons re-show the form without saving."""
+    version = _version_or_404(version_id)
+    if version.status != "draft":
+        flash(_("Version %(label)s has been published and can no longer be changed: submissions "
+                "refer to it. Create a new draft to make changes.", label=version.version), "warning")
+        return redirect(url_for("questionnaire_admin.view", version_id=version.id))
+    form = DraftFieldsForm()
+    errors: dict[str, str] = {}
+    problem = None
+    if request.method == "GET":
+        form.version.data, form.validity_months.data = version.version, version.validity_months
+        fields = editor.fields_of(version.definition or {})
+        return _render_form(version, form, fields, errors, problem, 200)
+    fields = editor.read_form(request.form)
+    op = request.form.get("op", "save")
+    if op != "save":
+        if not form.validate_on_submit() and "csrf_token" in form.errors:
+            problem = _("The form has expired. Please try again.")
+        editor.apply(fields, op)
+        form.version.errors = form.validity_months.errors = []
+        return _render_form(version, form, fields, errors, problem, 200 if problem is None else 400)
+    valid = form.validate_on_submit()
+    data, errors = editor.build(fields)
+    if valid and not errors:
+        try:
+            save_draft(version, data, form.version.data, form.validity_months.data, current_user)
+        except OperationError as error:
+            db.session.rollback()
+            problem = error.message
+        else:
+            db.session.commit()
+            flash(_("Draft %(label)s was saved.", label=version.version), "success")
+            return redirect(url_for("questionnaire_admin.edit_form", version_id=version.id))
+    return _render_form(version, form, fields, errors, problem, 400)
+
+
+def _render_form(version, form, fields, errors, problem, status):
+    return render_template("questionnaire_admin/form.html", version=version, form=form, fields=fields,
+                           errors=errors, problem=problem, groups=rules.GROUPS, grades=rules.GRADES,
+                           group_labels=group_labels(), publish_form=PublishForm(),
+                           status_labels=status_labels()), status
 
 
 def _parse_json(form: DraftForm):

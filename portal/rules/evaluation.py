@@ -370,3 +370,24 @@ def level_duties(level: str, locale: str = "en") -> dict[str, object]:
         raise ValueError(f"unknown level {level!r}")
     key = "zh_CN" if locale.lower().replace("-", "_").startswith("zh") else "en"
     return LEVEL_DUTIES[level][key]
+
+
+def starting_score(figure: Decimal | str | int | None) -> int | None:
+    """A data-derived figure (e.g. "66.67") as the whole 0–100 score offered to the scorer, half-up; None stays."""
+    if figure is None:
+        return None
+    value = _decimal(figure, "figure").quantize(Decimal(1), rounding=ROUND_HALF_UP)
+    return int(min(max(value, Decimal(0)), HUNDRED))
+
+
+def preview_total(raw_scores: Mapping[str, object], weights: Mapping[str, int],
+                  bands: Sequence[tuple[Decimal, str]] = DEFAULT_BANDS) -> tuple[Decimal, str] | None:
+    """The total and band that typed scores would give, or None while any is not a whole number 0–100."""
+    scores = {}
+    for d in DIMENSIONS:
+        text = str(raw_scores.get(d) if raw_scores.get(d) is not None else "").strip()
+        if not (text.isascii() and text.isdigit()) or not 0 <= int(text) <= 100:
+            return None
+        scores[d] = int(text)
+    total = weighted_total(scores, weights)
+    return total, band_for(total, bands)

@@ -25,6 +25,9 @@ def test_manager_logs_an_overdue_follow_up_and_it_moves_to_its_new_due_date(app,
     assert (today - timedelta(days=4)).isoformat() in row.inner_text()
     assert page.locator("#count-overdue").inner_text() == "1"
 
+    row.locator("a.log-action").click()  # the compact row opens its one log form
+    page.wait_for_url("**/followups?log=CA0001*")
+    assert page.locator("form.followup-form").count() == 1
     row.locator("select[name=channel]").select_option("visit")
     row.locator("select[name=grade]").select_option("A")  # A: due again tomorrow
     row.locator("input[name=note]").fill("上门拜访，客户有意向")

@@ -30,7 +30,7 @@ def test_compliance_filters_the_matrix_opens_a_cell_and_downloads_the_workbook(a
     page.wait_for_url("**/matrix/clients?*tier=1*")
     rows = page.locator("#client-list tbody tr")
     assert rows.count() == 1 and rows.first.get_attribute("data-client") == "CA0001"
-    assert "*" in rows.first.locator("code").inner_text()  # the ID number is masked
+    assert "*" in rows.first.locator(".masked-id").inner_text()  # the ID number is masked
     page.go_back()
     page.wait_for_url("**/matrix?*team=TEAMA*")
     assert total.inner_text() == "3"
@@ -45,7 +45,7 @@ def test_compliance_filters_the_matrix_opens_a_cell_and_downloads_the_workbook(a
     rows = list(sheet.iter_rows(values_only=True))
     total_row = rows[5]  # the header, four tiers, then the totals; columns 9 and 10: all clients, all assets
     assert total_row[9] == int(total.inner_text()) == 3
-    assert f"{total_row[10]:,.2f}" == shown_assets == "7,700,000.35"
+    assert f"{total_row[10]:,.2f}元" == shown_assets == "7,700,000.35元"
     screenshot(page, "matrix-team-filtered-zh")
     assert page.console_errors == []
 

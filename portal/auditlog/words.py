@@ -1,0 +1,202 @@
+"""How the audit log reads to people: each action and object in words, the object as a link, and the
+fields an entry changed as before/after pairs shown as text (Chinese as written, never escaped).
+
+Every action the portal records needs a line in ACTIONS (tests/test_audit_pages.py reads the sources and
+holds this to it); an unknown code, e.g. from a newer node, falls back to the code itself.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from flask import url_for
+from werkzeug.routing import BuildError
+
+from portal.formatting import N_, request_translations
+
+ACTIONS = {
+    "access.refused": N_("Access refused"),
+    "api_token.create": N_("API token issued"),
+    "api_token.revoke": N_("API token revoked"),
+    "assessment.confirm": N_("Questionnaire result confirmed"),
+    "assessment.submit": N_("Questionnaire submitted"),
+    "assets.import": N_("Asset snapshots imported"),
+    "auth.sign_in": N_("Signed in"),
+    "auth.sign_out": N_("Signed out"),
+    "client.anonymise": N_("Client's personal data anonymised"),
+    "client.close_account": N_("Client account closed"),
+    "client.reassign": N_("Client moved to another manager"),
+    "compliance_flag.close": N_("Compliance flag closed"),
+    "compliance_flag.open": N_("Compliance flag opened"),
+    "credit.screen": N_("Credit screening recorded"),
+    "cycle.close": N_("Evaluation cycle closed"),
+    "cycle.create": N_("Evaluation cycle created"),
+    "cycle.delete": N_("Evaluation cycle deleted"),
+    "cycle.open": N_("Evaluation cycle opened"),
+    "demo.seed": N_("Demonstration data loaded"),
+    "evaluation.score": N_("Evaluation scored"),
+    "evaluation.score_conflict": N_("Evaluation score refused: changed by someone else"),
+    "evaluation.self_assessment": N_("Self-assessment written"),
+    "evaluation_weights.new_version": N_("New evaluation weights"),
+    "followup.log": N_("Follow-up logged"),
+    "investor.apply": N_("Professional-investor application made"),
+    "investor.approve": N_("Professional-investor application approved"),
+    "investor.reject": N_("Professional-investor application rejected"),
+    "manager.create": N_("Staff record created"),
+    "manager.move": N_("Manager moved to another team"),
+    "package_cells.update": N_("Service package grid changed"),
+    "product.activate": N_("Product offered again"),
+    "product.create": N_("Product created"),
+    "product.deactivate": N_("Product withdrawn"),
+    "product.update": N_("Product changed"),
+    "profile.in_force": N_("Risk profile took effect"),
+    "promotion.approve": N_("Promotion approved"),
+    "promotion.engine_run": N_("Promotion rules run"),
+    "promotion.nominate": N_("Promotion nominated"),
+    "promotion.reject": N_("Promotion rejected"),
+    "promotion_rules.new_version": N_("New promotion rules"),
+    "questionnaire.draft": N_("Questionnaire draft created"),
+    "questionnaire.load": N_("Questionnaire loaded from a file"),
+    "questionnaire.publish": N_("Questionnaire version published"),
+    "questionnaire.save": N_("Questionnaire draft saved"),
+    "rating.create": N_("Service rated by a client"),
+    "revenue.import": N_("Revenue records imported"),
+    "service_package.update": N_("Service package changed"),
+    "suitability.confirm": N_("Suitability warning confirmed"),
+    "suitability.record": N_("Suitability check recorded"),
+    "target.import": N_("Targets imported"),
+    "target.set": N_("Target set"),
+    "team.create": N_("Team created"),
+    "tier_thresholds.create": N_("New tier thresholds"),
+    "tiers.retier": N_("Clients re-tiered"),
+    "user.activate": N_("Login enabled"),
+    "user.create": N_("Login created"),
+    "user.deactivate": N_("Login disabled"),
+}
+
+# The groups the action filter offers: a prefix of the codes, in words.
+ACTION_GROUPS = {
+    "auth.": N_("Sign-in and sign-out"), "access.": N_("Refused access"), "user.": N_("Logins"),
+    "api_token.": N_("API tokens"), "client.": N_("Clients"), "assessment.": N_("Risk questionnaires"),
+    "profile.": N_("Risk profiles"), "questionnaire.": N_("Questionnaire versions"),
+    "suitability.": N_("Suitability"), "product.": N_("Products"), "service_package.": N_("Service packages"),
+    "package_cells.": N_("Service package grid"), "investor.": N_("Professional investors"),
+    "followup.": N_("Follow-ups"), "credit.": N_("Credit screenings"), "tier": N_("Asset tiers"),
+    "assets.": N_("Asset imports"), "revenue.": N_("Revenue imports"), "manager.": N_("Staff records"),
+    "team.": N_("Teams"), "cycle.": N_("Evaluation cycles"), "evaluation": N_("Evaluations"),
+    "target.": N_("Targets"), "rating.": N_("Service ratings"), "promotion": N_("Promotions"),
+    "compliance_flag.": N_("Compliance flags"), "demo.": N_("Demonstration data"),
+}
+
+OBJECT_TYPES = {
+    "asset_snapshots": N_("Asset snapshots"), "assessment": N_("Questionnaire answers"), "client": N_("Client"),
+    "credit_screening": N_("Credit screening"), "cycle": N_("Evaluation cycle"), "database": N_("Database"),
+    "endpoint": N_("Page"), "evaluation": N_("Evaluation"), "evaluation_cycle": N_("Evaluation cycle"),
+    "evaluation_weight_set": N_("Evaluation weights"), "manager": N_("Staff record"),
+    "manager_targets": N_("Targets"), "package_cells": N_("Service package grid"), "product": N_("Product"),
+    "promotion_engine": N_("Promotion rules"), "promotion_rule_set": N_("Promotion rules"),
+    "questionnaire_version": N_("Questionnaire version"), "revenue_records": N_("Revenue records"),
+    "service_package": N_("Service package"), "statistics_date": N_("Statistics date"),
+    "suitability_record": N_("Suitability record"), "team": N_("Team"),
+    "tier_threshold_set": N_("Tier thresholds"), "user": N_("Login"),
+}
+
+OUTCOME_CLASSES = {"ok": "text-bg-success", "denied": "text-bg-warning", "failed": "text-bg-danger"}
+
+
+def _link(endpoint: str, **values) -> Callable[[Any], str | None]:
+    return lambda entry: url_for(endpoint, **{k: v(entry) if callable(v) else v for k, v in values.items()})
+
+
+def _object_id(entry) -> str:
+    return entry.object_id
+
+
+def _evaluation_link(entry) -> str | None:
+    after = entry.after if isinstance(entry.after, dict) else {}
+    if after.get("cycle") is None or not after.get("employee_no"):
+        return None
+    return url_for("evaluations.evaluation", cycle_id=int(after["cycle"]), employee_no=after["employee_no"])
+
+
+# Where each kind of object is seen; the roles who read the log (admin, compliance) may open these pages,
+# or are refused there as anywhere else.
+LINKS: dict[str, Callable[[Any], str | None]] = {
+    "client": _link("clients.client_detail", client_no=_object_id),
+    "manager": _link("promotions.eligibility", employee_no=_object_id),
+    "evaluation_cycle": _link("evaluations.cycle", cycle_id=lambda e: int(e.object_id)),
+    "cycle": _link("evaluations.cycle", cycle_id=lambda e: int(e.object_id)),
+    "evaluation": _evaluation_link,
+    "questionnaire_version": _link("questionnaire_admin.versions"),
+    "suitability_record": _link("suitability.record_detail", record_id=lambda e: int(e.object_id)),
+    "user": _link("admin.users", q=_object_id),
+    "team": _link("admin.teams"),
+    "product": _link("suitability.products"),
+    "service_package": _link("suitability.packages"),
+    "package_cells": _link("suitability.packages"),
+    "tier_threshold_set": _link("tiering.thresholds"),
+    "evaluation_weight_set": _link("promotions.ladder_page"),
+    "promotion_rule_set": _link("promotions.ladder_page"),
+    "manager_targets": _link("evaluations.targets"),
+    "statistics_date": _link("tiering.import_page"),
+    "asset_snapshots": _link("tiering.import_page"),
+    "revenue_records": _link("tiering.import_page"),
+}
+
+
+def action_words(code: str) -> str:
+    text = ACTIONS.get(code)
+    return request_translations().ugettext(text) if text else code
+
+
+def object_words(object_type: str | None) -> str:
+    text = OBJECT_TYPES.get(object_type or "")
+    return request_translations().ugettext(text) if text else (object_type or "")
+
+
+def object_link(entry) -> str | None:
+    """The page of the entry's object, or None where it has none (or its id is not one any more)."""
+    build = LINKS.get(entry.object_type or "")
+    if build is None:
+        return None
+    try:
+        return build(entry)
+    except (ValueError, TypeError, LookupError, BuildError):  # an id the route cannot take: no link
+        return None
+
+
+def value_text(value: Any) -> str:
+    """A recorded value as a reader sees it: text as written, lists and objects as readable JSON."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return request_translations().ugettext(N_("yes") if value else N_("no"))
+    if isinstance(value, str):
+        return value or "—"
+    if isinstance(value, int | float | Decimal):
+        return str(value)
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+
+
+def changes(before: Any, after: Any) -> list[tuple[str, str, str]]:
+    """(field, before, after) for each field whose value differs; a whole value when not an object."""
+    if isinstance(before, dict) or isinstance(after, dict):
+        old = before if isinstance(before, dict) else {}
+        new = after if isinstance(after, dict) else {}
+        keys = list(old) + [k for k in new if k not in old]
+        return [(str(k), value_text(old.get(k)), value_text(new.get(k))) for k in keys
+                if k not in old or k not in new or old.get(k) != new.get(k)]
+    if before is None and after is None:
+        return []
+    return [("", value_text(before), value_text(after))] if before != after else []
+
+
+def changes_text(before: Any, after: Any) -> str:
+    """The changes on one line, for an export cell: `field: before → after; …`."""
+    return "; ".join(f"{field}: {old} → {new}" if field else f"{old} → {new}"
+                     for field, old, new in changes(before, after))
