@@ -2,7 +2,7 @@
 
 Migration 0007 replaced the table's two foreign keys (manager, run) on PostgreSQL by triggers that checked
 each statement's rows at once, and added the rule that a staff record is never deleted or renumbered (both
-databases). Migration 0015 declares the two keys again and keeps two of these triggers: a run with
+databases). Migration 0014 declares the two keys again and keeps two of these triggers: a run with
 recommendations cannot be truncated away, and staff records stay. This module holds the statements both
 migrations (and their downgrades) run; the application never calls it.
 """

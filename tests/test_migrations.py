@@ -92,7 +92,7 @@ def test_0006_groups_stored_recommendations_into_runs_and_back(app):
 def test_0007_keeps_the_stored_evaluation_ids_and_swaps_the_keys_both_ways(app, make, backend):
     """Stored ids (positional, null where a manager had fewer evaluations) survive the downgrade to 0006
     (JSON) and the upgrade back; on PostgreSQL 0007 swaps the two foreign keys for per-statement checks
-    both ways, and 0015 declares them again: at head both databases have them."""
+    both ways, and 0014 declares them again: at head both databases have them."""
     from sqlalchemy import inspect
 
     from portal.operations.promotions import run_engine

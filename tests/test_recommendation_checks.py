@@ -2,7 +2,7 @@
 stores nothing, a run with recommendations cannot be deleted, renumbered or truncated away, even by a
 transaction racing the one that writes them, and a staff record is never deleted or renumbered (on SQLite
 too). On PostgreSQL the two references are declared foreign keys and a trigger refuses TRUNCATE of runs
-(migration 0015); the statements below are PostgreSQL's (unnest, TRUNCATE … CASCADE).
+(migration 0014); the statements below are PostgreSQL's (unnest, TRUNCATE … CASCADE).
 """
 from __future__ import annotations
 

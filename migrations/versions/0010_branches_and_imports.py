@@ -14,7 +14,7 @@ On SQLite the clients and level_changes tables are rebuilt (batch mode); their t
 append-only) are created again afterwards.
 
 Revision ID: 0010
-Revises: 0008
+Revises: 0009
 """
 from datetime import UTC, datetime
 
@@ -27,7 +27,7 @@ from migrations.statement_checks import _SQLITE as _SQLITE_STAFF_KEPT
 
 # revision identifiers, used by Alembic.
 revision = '0010'
-down_revision = '0008'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 

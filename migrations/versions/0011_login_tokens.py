@@ -4,7 +4,7 @@ Only each secret's SHA-256 is stored. An invitation or a reset names the login i
 the client it is for; issuing a new one voids the live ones of the same login or client (the two indexes).
 
 Revision ID: 0011
-Revises: 0008
+Revises: 0010
 """
 from alembic import op
 import sqlalchemy as sa
@@ -13,7 +13,7 @@ import models.types
 
 # revision identifiers, used by Alembic.
 revision = '0011'
-down_revision = '0008'
+down_revision = '0010'
 branch_labels = None
 depends_on = None
 

@@ -6,14 +6,14 @@ grade. risk_assessments is append-only (triggers, migration 0002): the column is
 ALTER TABLE ADD COLUMN, never by SQLite's batch copy, which would drop the triggers.
 
 Revision ID: 0012
-Revises: 0008
+Revises: 0011
 """
 from alembic import op
 import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0012'
-down_revision = '0008'
+down_revision = '0011'
 branch_labels = None
 depends_on = None
 

@@ -5,7 +5,7 @@
 for the same event; a failed delivery keeps its error and is tried again on the next run.
 
 Revision ID: 0013
-Revises: 0008
+Revises: 0012
 """
 from alembic import op
 import sqlalchemy as sa
@@ -14,7 +14,7 @@ import models.types
 
 # revision identifiers, used by Alembic.
 revision = '0013'
-down_revision = '0008'
+down_revision = '0012'
 branch_labels = None
 depends_on = None
 

@@ -9,16 +9,16 @@ recommendations cannot be truncated away (a foreign key would let TRUNCATE … C
 and a staff record is never deleted or renumbered (both databases), with the hash index by manager and
 the considered ids as integer[].
 
-Revision ID: 0015
-Revises: 0008
+Revision ID: 0014
+Revises: 0013
 """
 from alembic import op
 
 from migrations.statement_checks import FOREIGN_KEYS
 
 # revision identifiers, used by Alembic.
-revision = '0015'
-down_revision = '0008'
+revision = '0014'
+down_revision = '0013'
 branch_labels = None
 depends_on = None
 
