@@ -75,6 +75,21 @@ ACTIONS = {
     "user.activate": N_("Login enabled"),
     "user.create": N_("Login created"),
     "user.deactivate": N_("Login disabled"),
+    "account.reminders": N_("Reminder settings changed"),
+    "auth.directory_refused": N_("Directory sign-in refused"),
+    "client.activate": N_("Client activated their login"),
+    "client.activation_code": N_("Activation code printed for a client"),
+    "import.branches": N_("Branches imported"),
+    "import.clients": N_("Clients imported"),
+    "import.staff": N_("Staff roster imported"),
+    "reminders.run": N_("Reminders sent"),
+    "user.invitation_accepted": N_("Invitation accepted"),
+    "user.invitation_link": N_("Invitation link used"),
+    "user.invite": N_("Staff invited"),
+    "user.password_change": N_("Password changed"),
+    "user.password_reset": N_("Password reset"),
+    "user.reset_link": N_("Password reset link"),
+    "user.role_from_directory": N_("Role taken from the directory"),
 }
 
 # The groups the action filter offers: a prefix of the codes, in words.
@@ -89,6 +104,8 @@ ACTION_GROUPS = {
     "team.": N_("Teams"), "cycle.": N_("Evaluation cycles"), "evaluation": N_("Evaluations"),
     "target.": N_("Targets"), "rating.": N_("Service ratings"), "promotion": N_("Promotions"),
     "compliance_flag.": N_("Compliance flags"), "demo.": N_("Demonstration data"),
+    "import.": N_("Branch, staff and client imports"), "account.": N_("Account settings"),
+    "reminders.": N_("Reminders"),
 }
 
 OBJECT_TYPES = {
@@ -102,6 +119,7 @@ OBJECT_TYPES = {
     "service_package": N_("Service package"), "statistics_date": N_("Statistics date"),
     "suitability_record": N_("Suitability record"), "team": N_("Team"),
     "tier_threshold_set": N_("Tier thresholds"), "user": N_("Login"),
+    "data_import": N_("Import"), "reminders": N_("Reminders"),
 }
 
 OUTCOME_CLASSES = {"ok": "text-bg-success", "denied": "text-bg-warning", "failed": "text-bg-danger"}

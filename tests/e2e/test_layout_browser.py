@@ -24,12 +24,15 @@ def world(world):
     """The shared world with books as full as real ones: every column of a row filled, long names."""
     from datetime import date, timedelta
 
-    from models import Client, db
+    from models import Branch, Client, db
 
     today = date.today()
+    long_branch = Branch(code="SHPD01", name="上海浦东新区陆家嘴环路证券营业部", name_en="Shanghai Pudong Lujiazui Ring Road Securities Branch",
+                         city="上海")
+    db.session.add(long_branch)
     for n, client in enumerate(db.session.scalars(db.select(Client))):
         client.name = client.name + "·欧阳慕容"
-        client.branch = "上海浦东新区陆家嘴环路证券营业部"
+        client.branch = long_branch
         client.risk_score, client.risk_grade, client.risk_class = 55, "C3", "balanced"
         client.lowest_category = n % 2 == 0
         client.profile_valid_until = today + timedelta(days=20 + n)
