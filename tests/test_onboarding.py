@@ -318,10 +318,13 @@ def test_every_bad_row_code_from_the_api(onboarded, client, token_for):
     client_rows = _as_objects(CLIENT_HEADER, bad_client_rows(onboarded))
     client_rows[13]["sex"] = "F"  # 女 is read in files only; the API takes M or F
     client_rows.append({**client_rows[0], "client_no": "K30019", "id_type": "resident_id", "sex": "男"})
+    client_rows.append({**client_rows[0], "client_no": "K3\u00000", "id_type": "resident_id"})  # NUL in the key
     answer = client.post("/api/v1/clients", json=client_rows, headers=headers)
     rows = answer.get_json()["error"]["rows"]
-    assert codes_of(rows) == CLIENT_FILE_CODES
-    assert {row["code"] for row in rows if row["index"] == len(client_rows) - 1} == {"invalid_sex"}
+    assert codes_of(rows) == CLIENT_FILE_CODES | {"control_characters", "missing", "invalid_code"}
+    assert {row["code"] for row in rows if row["index"] == len(client_rows) - 2} == {"invalid_sex"}
+    assert {row["code"] for row in rows if row["index"] == len(client_rows) - 1} == {
+        "control_characters", "missing", "invalid_code"}
 
     answer = client.post("/api/v1/branches", json=[{"code": "BJ02", "name": "北京建国门营业部", "city": "北京"}],
                          headers=headers)

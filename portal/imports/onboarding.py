@@ -211,7 +211,8 @@ class RowReader:
     def read(self, line: int, raw: dict[str, object]) -> tuple:
         """The staging tuple: line, whether a problem was found, then the typed values in column order."""
         values: dict[str, Any] = {}
-        key = _text(raw.get(self.kind.key)).upper()
+        # The key as stored and shown: a control character in it is replaced (the row is bad for it anyway).
+        key = _CONTROL.sub("\ufffd", _text(raw.get(self.kind.key))).upper()
         bad = False
         self.bad_fields: set[str] = set()
         add = self.errors.add
