@@ -220,7 +220,9 @@ class AsOf:
             # the others take one index-only probe into each history (ix_client_tiers_as_of,
             # ix_risk_profiles_as_of); the condition on the outer row gates the probe (a one-time filter).
             tier_copy = and_(Client.tier_date.is_not(None), Client.tier_date <= day)
-            profile_copy = and_(Client.profile_effective_on.is_not(None), Client.profile_effective_on <= day)
+            # No profile in force now (profile_id null): none was ever put in force, so there is nothing to probe.
+            profile_copy = or_(Client.profile_id.is_(None),
+                               and_(Client.profile_effective_on.is_not(None), Client.profile_effective_on <= day))
             tier = (select(ClientTier.tier, ClientTier.total_assets).where(*tier_where, ~tier_copy)
                     .order_by(ClientTier.stat_date.desc()).limit(1).lateral("tier_at"))
             profile = (select(RiskProfile.risk_class, RiskProfile.grade, RiskProfile.lowest_category,
@@ -361,7 +363,13 @@ def matrix(user, scope: Scope, day: date, today: date, as_of: AsOf | None = None
     """The grid for the caller's scope and filters on `day`, in one query."""
     as_of = as_of or AsOf(day, today)
     result = Matrix(day)
-    for tier, risk_class, status_code, clients, assets in report_connection().execute(grid_query(user, scope, as_of)):
+    connection = report_connection()
+    if not as_of.today and connection.dialect.name == "postgresql":
+        # A million rows grouped by computed columns: hashed in memory rather than sorted on disk, and a plan
+        # run once is not worth compiling (JIT costs half a second here).
+        connection.execute(text("SET LOCAL work_mem = '256MB'"))
+        connection.execute(text("SET LOCAL jit = off"))
+    for tier, risk_class, status_code, clients, assets in connection.execute(grid_query(user, scope, as_of)):
         assets = Decimal(assets or 0).quantize(Decimal("0.01"))  # no tier row: no assets
         status = STATUS_CODES[status_code]
         if status == "none":
