@@ -66,6 +66,9 @@ class Client(db.Model):
     risk_class: Mapped[str | None] = mapped_column(String(12))
     lowest_category: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
     profile_valid_until: Mapped[date | None] = mapped_column(Date)
+    # The date the profile in force took effect: a matrix as of a past date reads the copies above for the
+    # clients whose profile took effect by then, and probes risk_profiles only for the others.
+    profile_effective_on: Mapped[date | None] = mapped_column(Date)
     investor_category: Mapped[str] = mapped_column(String(12), default="ordinary", server_default="ordinary")
     # The latest follow-up's grade and due date (null until first graded); history in followup_logs.
     followup_grade: Mapped[str | None] = mapped_column(String(1))

@@ -258,7 +258,7 @@ CONFIRMATION_COLUMNS = ("id", "assessment_id", "method", "paper_reference", "con
 CLIENT_COLUMNS = ("id", "client_no", "name", "name_pinyin", "birth_date", "id_type", "id_number", "phone",
                   "branch_id", "opened_on", "manager_id", "sex", "created_at", "profile_id", "risk_score", "risk_grade",
                   "risk_class", "lowest_category", "profile_valid_until", "investor_category", "followup_grade",
-                  "followup_due")
+                  "followup_due", "profile_effective_on")
 FOLLOWUP_COLUMNS = ("id", "client_id", "logged_on", "channel", "note", "grade", "next_due", "logged_by_id",
                     "created_at")
 
@@ -361,7 +361,8 @@ def _batches(clients: Iterable[dict], history: ProfileHistory, size: int = 20000
             created_at,
             profile[0] if profile else None, profile[6] if profile else None, profile[7] if profile else None,
             profile[8] if profile else None, profile[9] if profile else False, profile[5] if profile else None,
-            "ordinary", *_followups_of(client, followups, tables["followup_logs"], next_id, created_at)))
+            "ordinary", *_followups_of(client, followups, tables["followup_logs"], next_id, created_at),
+            profile[4] if profile else None))
         if len(tables["clients"]) >= size:
             yield tables
             tables = {name: [] for name in tables}

@@ -293,6 +293,7 @@ def put_in_force(assessment: RiskAssessment, client: Client, at: datetime | None
     client.risk_class = profile.risk_class
     client.lowest_category = profile.lowest_category
     client.profile_valid_until = profile.valid_until
+    client.profile_effective_on = profile.effective_on
     db.session.flush()
     record("profile.in_force", "client", client.client_no,
            after={"assessment": assessment.id, "grade": profile.grade, "risk_class": profile.risk_class,
