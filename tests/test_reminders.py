@@ -228,6 +228,7 @@ def test_missing_mail_settings_are_a_clear_error(app, runner, people):
 def test_a_dry_run_lists_the_messages_and_writes_nothing(runner, smtp, people):
     result = run(runner, "--dry-run")
     assert result.exit_code == 0 and "would write to client_a <client_a@broker.example>" in result.output
+    assert "4 messages would be sent" in result.output and "compliance" not in result.output  # nothing to do
     assert smtp.messages == [] and deliveries() == []
 
 

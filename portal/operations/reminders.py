@@ -217,14 +217,19 @@ def _unlock_run() -> None:
 def send_reminders(today: date | None = None, *, dry_run: bool = False) -> RunSummary:
     """Send every reminder due on the business day; commits each delivery record as it goes.
 
-    A dry run renders nothing and writes nothing: it lists who would be written to about what.
+    A dry run sends and writes nothing: it lists who would be written to about what.
     """
     today = today or business_today()
     summary = RunSummary()
     base_url = current_app.config["PORTAL_URL"]
     if dry_run:
         for notice in notices(today):
-            summary.planned.append((notice.user.username, notice.user.email, notice.event_key))
+            with current_app.test_request_context("/", base_url=base_url):
+                outgoing = render(notice, language_of(notice.user))
+            if outgoing is None:
+                summary.nothing_to_do += 1
+            else:
+                summary.planned.append((notice.user.username, outgoing.to, notice.event_key))
         return summary
     mailer = Mailer()
     _lock_run()

@@ -36,7 +36,8 @@ def register(app: Flask) -> None:
         if dry_run:
             for username, address, event in summary.planned:
                 click.echo(f"would write to {username} <{address}>: {event}")
-            click.echo(f"{len(summary.planned)} messages would be considered (dry run: nothing sent or recorded)")
+            click.echo(f"{len(summary.planned)} messages would be sent, {summary.nothing_to_do} staff have nothing to "
+                       "do (dry run: nothing sent or recorded)")
             return
         for username, event, error in summary.failures:
             click.echo(f"failed: {username} {event}: {error}", err=True)
