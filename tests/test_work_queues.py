@@ -188,7 +188,7 @@ def test_an_administrator_sees_nominations_to_decide(client, auth, world):
     db.session.commit()
     auth.login("admin")
     html = client.get("/").get_data(as_text=True)
-    assert sections(html) == {"nominations_to_decide": 1}
+    assert sections(html) == {"nominations_to_decide": 1, "imports_refused": 0}
     assert links_of(html, "nominations_to_decide") == [("/managers/RMA2/nomination", f"{_manager('RMA2').name} (RMA2)")]
     assert assert_links_open(client, html) == 1
 
@@ -199,7 +199,7 @@ def test_compliance_sees_mismatches_and_pending_applications(client, auth, book)
     db.session.commit()
     auth.login("compliance")
     html = client.get("/").get_data(as_text=True)
-    assert sections(html) == {"mismatches": 1, "professional_applications": 1}
+    assert sections(html) == {"mismatches": 1, "professional_applications": 1, "retake_raises": 0}
     assert links_of(html, "mismatches") == [("/clients/CA0001/suitability", "张三a (CA0001)")]
     [(url, label)] = links_of(html, "professional_applications")
     assert label == f"{_client('CB0002').name} (CB0002)" and url.startswith("/compliance/professional-applications/")
@@ -248,3 +248,44 @@ def test_the_queues_cost_the_same_few_statements_whatever_the_number_of_items(cl
         extra.followup_grade, extra.followup_due = "D", today - timedelta(days=i + 1)
     db.session.commit()
     assert statements_for_home() == few
+
+
+def test_an_administrator_sees_the_imports_refused_this_week(client, auth, world):
+    from models.imports import DataImport
+
+    now = datetime.now(UTC)
+    db.session.add_all([
+        DataImport(at=now - timedelta(hours=2), kind="staff", source="upload", outcome="refused", filename="roster.csv"),
+        DataImport(at=now - timedelta(hours=1), kind="staff", source="upload", outcome="applied", filename="roster.csv"),
+        DataImport(at=now - timedelta(days=9), kind="clients", source="cli", outcome="refused", filename="old.csv"),
+    ])
+    db.session.commit()
+    auth.login("admin")
+    html = client.get("/").get_data(as_text=True)
+    assert sections(html)["imports_refused"] == 1
+    [(url, label)] = links_of(html, "imports_refused")
+    assert url.startswith("/admin/imports/") and "roster.csv" in label
+    assert assert_links_open(client, html) == 1
+
+
+def test_compliance_sees_grades_raised_on_retake(client, auth, book):
+    customer = _client("CA0002")
+    give_profile(customer, "C2", days_ago=3)
+    earlier = db.session.scalar(select(RiskAssessment.id).where(RiskAssessment.client_id == customer.id)
+                                .order_by(RiskAssessment.id.desc()).limit(1))
+    at = datetime.now(UTC) - timedelta(days=1)
+    raised = RiskAssessment(client_id=customer.id, version_id=active_version().id, answers={}, group_points={},
+                            raw_points=0, score=70, band_grade="C4", grade="C4", risk_class=risk_class_of("C4"),
+                            lowest_category=False, caps=[], flags=[], channel="self", submitted_at=at,
+                            raised_from_id=earlier)
+    db.session.add(raised)
+    db.session.flush()
+    put_in_force(raised, customer, at=at)
+    db.session.commit()
+    auth.login("compliance")
+    html = client.get("/").get_data(as_text=True)
+    assert sections(html)["retake_raises"] == 1
+    [(url, label)] = links_of(html, "retake_raises")
+    assert url == "/clients/CA0002/assessments" and label == f"{customer.name} (CA0002)"
+    assert "C2 → C4" in section_html(html, "retake_raises")
+    assert assert_links_open(client, html) >= 1

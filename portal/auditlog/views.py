@@ -17,6 +17,17 @@ from portal.pagination import page_arg
 
 bp = Blueprint("auditlog", __name__)
 
+
+@bp.app_template_filter("audit_action")
+def audit_action(code: str) -> str:
+    """An audit action in words, wherever an entry is shown (the administrator's home lists the latest)."""
+    return words.action_words(code)
+
+
+@bp.app_template_filter("audit_object")
+def audit_object(object_type: str | None) -> str:
+    return words.object_words(object_type)
+
 # An export holds at most this many entries, newest first; narrower dates give the rest.
 EXPORT_LIMIT = 50_000
 

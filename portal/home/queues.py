@@ -280,6 +280,42 @@ def professional_applications(user, today: date) -> QueueSection:
         url_for("investor.applications"), _("Open the applications"))
 
 
+def imports_refused(user, today: date) -> QueueSection:
+    """Onboarding imports refused in the last seven days: someone has a file to mend and send again."""
+    from datetime import UTC, datetime, time
+
+    from models.imports import DataImport
+    from portal.operations.risk import BUSINESS_TZ
+
+    since = datetime.combine(today - timedelta(days=7), time.min, BUSINESS_TZ).astimezone(UTC)
+    refused = and_(DataImport.outcome == "refused", DataImport.at >= since)
+    count = db.session.scalar(select(func.count(DataImport.id)).where(refused)) or 0
+    rows = db.session.scalars(select(DataImport).where(refused).order_by(DataImport.at.desc(), DataImport.id.desc())
+                              .limit(FIRST_ROWS)).all() if count else []
+    kinds = {"branches": _("Branches"), "staff": _("Staff roster"), "clients": _("Clients")}
+    return QueueSection(
+        "imports_refused", _("Imports refused"), count,
+        [QueueRow(f"{kinds.get(r.kind, r.kind)} · {r.filename or r.source}",
+                  _("refused %(day)s", day=fmt_date(r.at.astimezone(BUSINESS_TZ).date())),
+                  url_for("onboarding.detail", import_id=r.id)) for r in rows],
+        url_for("onboarding.history_page", outcome="refused"), _("Open the import history"))
+
+
+def retake_raises(user, today: date) -> QueueSection:
+    """Grades raised on a retake within 30 days of the previous submission, in the last 30 days."""
+    from portal.compliance.queries import Scope
+    from portal.compliance.queries import retake_raises as raises_query
+
+    stmt = raises_query(user, Scope(), today, today - timedelta(days=30))
+    count = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+    rows = db.session.execute(stmt.limit(FIRST_ROWS)).all() if count else []
+    return QueueSection(
+        "retake_raises", _("Grade raised on retake"), count,
+        [QueueRow(_client_label(r.name, r.client_no), f"{r.old_grade} → {r.new_grade}",
+                  url_for("questionnaire.client_history", client_no=r.client_no)) for r in rows],
+        url_for("compliance.retake_raise_list"), _("Open the list"))
+
+
 # --- client -----------------------------------------------------------------------------------------------
 
 def client_questionnaire(user, today: date) -> QueueSection:
@@ -327,8 +363,8 @@ Section = Callable[..., QueueSection]
 MANAGER_SECTIONS: tuple[Section, ...] = (followups_overdue, followups_due_today, profiles_expiring, profiles_expired,
                                          warnings_awaiting, consistency_flags)
 SUPERVISOR_SECTIONS: tuple[Section, ...] = (team_overdue, evaluations_to_score, recommendations_awaiting)
-ADMIN_SECTIONS: tuple[Section, ...] = (nominations_to_decide,)
-COMPLIANCE_SECTIONS: tuple[Section, ...] = (mismatches, professional_applications)
+ADMIN_SECTIONS: tuple[Section, ...] = (nominations_to_decide, imports_refused)
+COMPLIANCE_SECTIONS: tuple[Section, ...] = (mismatches, professional_applications, retake_raises)
 CLIENT_SECTIONS: tuple[Section, ...] = (client_questionnaire, client_warnings, client_package)
 
 QUEUES: dict[str, tuple[Section, ...]] = {

@@ -31,7 +31,8 @@ def fields_of(definition: dict[str, Any]) -> Fields:
         "title": _text(definition.get("title")),
         "questions": [{"id": str(q.get("id", "")), "group": str(q.get("group", "")), **_text(q.get("text")),
                        "options": [{"id": str(o.get("id", "")), **_text(o.get("text")),
-                                    "points": str(o.get("points", ""))} for o in q.get("options", [])]}
+                                    "points": str(o.get("points", "")), "min_age": str(o.get("min_age", "")),
+                                    "max_age": str(o.get("max_age", ""))} for o in q.get("options", [])]}
                       for q in definition.get("questions", [])],
         "bands": [{"grade": str(b.get("grade", "")), "min": str(b.get("min", "")), "max": str(b.get("max", ""))}
                   for b in definition.get("bands", [])],
@@ -60,7 +61,8 @@ def read_form(form) -> Fields:
         questions.append({"id": get(f"{p}-id"), "group": get(f"{p}-group"), "zh": get(f"{p}-zh"),
                           "en": get(f"{p}-en"),
                           "options": [{"id": get(f"{p}-o-{j}-id"), "zh": get(f"{p}-o-{j}-zh"),
-                                       "en": get(f"{p}-o-{j}-en"), "points": get(f"{p}-o-{j}-points")}
+                                       "en": get(f"{p}-o-{j}-en"), "points": get(f"{p}-o-{j}-points"),
+                                       "min_age": get(f"{p}-o-{j}-min_age"), "max_age": get(f"{p}-o-{j}-max_age")}
                                       for j in range(_count(form, f"{p}-options", 50))]})
     return {
         "title": {"zh": get("title-zh"), "en": get("title-en")},
@@ -96,13 +98,13 @@ def apply(fields: Fields, op: str) -> bool:
 
     if name == "add_question":
         questions.append({"id": "", "group": GROUPS[0], "zh": "", "en": "",
-                          "options": [{"id": "", "zh": "", "en": "", "points": ""} for _ in range(2)]})
+                          "options": [{"id": "", "zh": "", "en": "", "points": "", "min_age": "", "max_age": ""} for _ in range(2)]})
     elif name == "remove_question" and len(at) == 1 and within(questions, at[0]):
         questions.pop(at[0])
     elif name in ("question_up", "question_down") and len(at) == 1:
         _move(questions, at[0], -1 if name == "question_up" else 1)
     elif name == "add_option" and len(at) == 1 and within(questions, at[0]):
-        questions[at[0]]["options"].append({"id": "", "zh": "", "en": "", "points": ""})
+        questions[at[0]]["options"].append({"id": "", "zh": "", "en": "", "points": "", "min_age": "", "max_age": ""})
     elif name == "remove_option" and len(at) == 2 and within(questions, at[0]) \
             and within(questions[at[0]]["options"], at[1]):
         questions[at[0]]["options"].pop(at[1])
@@ -166,8 +168,16 @@ def build(fields: Fields) -> tuple[dict[str, Any], dict[str, str]]:
                 errors[f"{op}-points"] = _("%(where)s: points must be higher than the option above (%(above)d).",
                                            where=owhere, above=previous)
             previous = points if points is not None else previous
-            options.append({"id": required(f"{op}-id", o["id"], _("%(where)s, identifier", where=owhere)),
-                            "text": bilingual(op, o, owhere), "points": points})
+            option = {"id": required(f"{op}-id", o["id"], _("%(where)s, identifier", where=owhere)),
+                      "text": bilingual(op, o, owhere), "points": points}
+            # An age question's options carry the ages they stand for: the answer is read from the birth date.
+            for bound, label in (("min_age", _("%(where)s, from age", where=owhere)),
+                                 ("max_age", _("%(where)s, to age", where=owhere))):
+                if o.get(bound):
+                    value = whole(f"{op}-{bound}", o[bound], label)
+                    if value is not None:
+                        option[bound] = value
+            options.append(option)
         if len(q["options"]) < 2:
             errors[f"{p}-options"] = _("%(where)s: give at least two options.", where=where)
         option_ids.setdefault(qid, set()).update(o["id"] for o in options)
