@@ -332,3 +332,16 @@ def test_starttls_and_a_login_are_used_when_configured(app, runner, people, cert
         assert len(mailbox.messages) == 4 and logins[-1][1] is True
     finally:
         controller.stop()
+
+
+def test_an_address_on_the_client_or_staff_record_is_used_when_the_account_has_none(runner, smtp, people):
+    """The client master and the HR roster carry e-mail addresses: reminders reach people who never typed one."""
+    _user("client_a").email = None
+    _client("CA0001").email = "ca0001@client.example"
+    rm = _user("rm_a")
+    rm.email = None
+    rm.manager.email = "rma1@hr.example"
+    db.session.commit()
+    assert run(runner).exit_code == 0
+    assert len(smtp.to("ca0001@client.example")) == 2  # the expiring profile and the pending warning
+    assert len(smtp.to("rma1@hr.example")) == 1  # the manager's digest

@@ -2,10 +2,12 @@
 notice to each client whose risk profile expires within 30 days or who has a special risk warning to confirm.
 
 Who gets what, and when:
-- staff (rm, supervisor, compliance, admin) with an e-mail address and reminders on: one digest per business
-  day (`digest:<date>`), only when their queues hold something to do;
-- clients with a login, an e-mail address and reminders on: one notice per profile that is about to expire
-  (`profile:<profile id>`) and one per warning awaiting their confirmation (`warning:<record id>`).
+- staff (rm, supervisor, compliance, admin) with an e-mail address (the account's, else the one on their
+  staff record) and reminders on: one digest per business day (`digest:<date>`), only when their queues
+  hold something to do;
+- clients with a login, an e-mail address (the account's, else the one in the client master) and reminders
+  on: one notice per profile that is about to expire (`profile:<profile id>`) and one per warning awaiting
+  their confirmation (`warning:<record id>`).
 Each message is written in the recipient's language (their saved choice, else the portal's default) and gets
 one delivery record (models/reminders.py): an event already `sent` is never sent again; a `failed` one is
 tried again on the next run while the event still applies, and is recorded `sent` only once the server
@@ -20,10 +22,20 @@ from datetime import date, timedelta
 from flask import current_app, render_template, request
 from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
-from sqlalchemy import String, cast, exists, literal, select, text
+from sqlalchemy import String, cast, exists, func, literal, select, text
 from sqlalchemy.exc import IntegrityError
 
-from models import Client, Product, ReminderDelivery, SuitabilityConfirmation, SuitabilityRecord, User, db, utcnow
+from models import (
+    Client,
+    Manager,
+    Product,
+    ReminderDelivery,
+    SuitabilityConfirmation,
+    SuitabilityRecord,
+    User,
+    db,
+    utcnow,
+)
 from models.people import STAFF_ROLES
 from portal.audit import record
 from portal.mail import DeliveryFailed, Mailer, Outgoing
@@ -58,10 +70,18 @@ def language_of(user: User) -> str:
         "BABEL_DEFAULT_LOCALE"]
 
 
-def _reachable(*extra):
-    """Accounts that may be written to: active, with an address, reminders not turned off."""
-    return (User.active.is_(True), User.email.is_not(None), User.email != "", User.reminders_opt_out.is_(False),
-            *extra)
+def _reachable(on_file, *extra):
+    """Accounts that may be written to: active, with an address (the account's own, else `on_file`: the
+    staff record's or the client record's, as the HR roster or the client master carries it), reminders
+    not turned off."""
+    address = func.coalesce(func.nullif(User.email, ""), func.nullif(on_file, ""))
+    return (User.active.is_(True), address.is_not(None), User.reminders_opt_out.is_(False), *extra)
+
+
+def address_of(user: User) -> str | None:
+    """Where a reminder to `user` goes: the address on the account, else the one on their record."""
+    record_of = user.client if user.role == "client" else user.manager
+    return user.email or (record_of.email if record_of is not None else None) or None
 
 
 def _not_sent(kind: str, event_key):
@@ -73,7 +93,8 @@ def _not_sent(kind: str, event_key):
 def staff_recipients(today: date) -> list[User]:
     key = f"digest:{today.isoformat()}"
     return list(db.session.scalars(
-        select(User).where(*_reachable(User.role.in_(STAFF_ROLES)), _not_sent("staff_digest", literal(key)))
+        select(User).outerjoin(Manager, Manager.id == User.manager_id)
+        .where(*_reachable(Manager.email, User.role.in_(STAFF_ROLES)), _not_sent("staff_digest", literal(key)))
         .order_by(User.id)))
 
 
@@ -81,7 +102,7 @@ def profile_notices(today: date) -> Iterator[Notice]:
     key = literal("profile:") + cast(Client.profile_id, String)
     rows = db.session.execute(
         select(User, Client).join(Client, Client.id == User.client_id)
-        .where(*_reachable(User.role == "client"), Client.closed_on.is_(None),
+        .where(*_reachable(Client.email, User.role == "client"), Client.closed_on.is_(None),
                Client.profile_valid_until.between(today, today + timedelta(days=EXPIRING_DAYS)),
                _not_sent("profile_expiring", key))
         .order_by(User.id)).all()
@@ -99,7 +120,7 @@ def warning_notices(today: date) -> Iterator[Notice]:
         .join(record_, record_.client_id == Client.id)
         .join(Product, Product.id == record_.product_id)
         .outerjoin(SuitabilityConfirmation, SuitabilityConfirmation.record_id == record_.id)
-        .where(*_reachable(User.role == "client"), Client.closed_on.is_(None),
+        .where(*_reachable(Client.email, User.role == "client"), Client.closed_on.is_(None),
                record_.outcome == "warning", record_.profile_id == Client.profile_id,
                Client.profile_valid_until >= today, SuitabilityConfirmation.id.is_(None),
                _not_sent("warning_pending", key))
@@ -134,7 +155,7 @@ def render(notice: Notice, language: str) -> Outgoing | None:
             subject = _("A special risk warning awaits your confirmation")
         text_body = render_template(f"reminders/{notice.kind}.txt", subject=subject, **context)
         html_body = render_template(f"reminders/{notice.kind}.html", subject=subject, **context)
-    return Outgoing(to=notice.user.email, subject=subject, text=text_body, html=html_body, language=language)
+    return Outgoing(to=address_of(notice.user), subject=subject, text=text_body, html=html_body, language=language)
 
 
 def _record_delivery(notice: Notice, outgoing: Outgoing, *, message_id: str | None, error: str | None) -> None:
@@ -177,7 +198,8 @@ def set_reminder_settings(user: User, *, email: str | None, reminders: bool) -> 
     address = (email or "").strip() or None
     if address is not None and (len(address) > EMAIL_MAX or not is_email_address(address)):
         raise OperationError(_("Enter an e-mail address such as name@example.com."), "email", "invalid_email")
-    if reminders and address is None:
+    record_of = user.client if user.role == "client" else user.manager
+    if reminders and address is None and not (record_of is not None and record_of.email):
         raise OperationError(_("Reminders need an e-mail address to be sent to."), "email", "email_required")
     before = {"email": user.email, "reminders": not user.reminders_opt_out}
     after = {"email": address, "reminders": bool(reminders)}
