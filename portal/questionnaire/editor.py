@@ -47,6 +47,10 @@ def fields_of(definition: dict[str, Any]) -> Fields:
     }
 
 
+def _blank_option() -> dict[str, str]:
+    return {"id": "", "zh": "", "en": "", "points": "", "min_age": "", "max_age": ""}
+
+
 def _count(form, name: str, limit: int) -> int:
     raw = (form.get(name) or "").strip()
     return min(int(raw), limit) if raw.isdigit() else 0
@@ -98,13 +102,13 @@ def apply(fields: Fields, op: str) -> bool:
 
     if name == "add_question":
         questions.append({"id": "", "group": GROUPS[0], "zh": "", "en": "",
-                          "options": [{"id": "", "zh": "", "en": "", "points": "", "min_age": "", "max_age": ""} for _ in range(2)]})
+                          "options": [_blank_option() for _ in range(2)]})
     elif name == "remove_question" and len(at) == 1 and within(questions, at[0]):
         questions.pop(at[0])
     elif name in ("question_up", "question_down") and len(at) == 1:
         _move(questions, at[0], -1 if name == "question_up" else 1)
     elif name == "add_option" and len(at) == 1 and within(questions, at[0]):
-        questions[at[0]]["options"].append({"id": "", "zh": "", "en": "", "points": "", "min_age": "", "max_age": ""})
+        questions[at[0]]["options"].append(_blank_option())
     elif name == "remove_option" and len(at) == 2 and within(questions, at[0]) \
             and within(questions[at[0]]["options"], at[1]):
         questions[at[0]]["options"].pop(at[1])
