@@ -18,6 +18,7 @@ from models import (
     User,
     db,
 )
+from models.imports import DataImport
 
 
 def user(username: str) -> User:
@@ -63,10 +64,11 @@ def recommend(employee_no: str, recommendation: str, target: str | None, as_of: 
 def seed_every_queue() -> dict:
     """rm_a: overdue, due today, expiring, expired, an unconfirmed warning, contradictory answers; sup_a: the
     team's overdue, an open cycle to score, a recommendation to nominate; admin: a nomination; compliance: a
-    mismatch and an application; client_a: the warning to confirm and the questionnaire (expiring profile)."""
+    mismatch, an application and a grade raised on retake; admin also an import refused; client_a: the warning to confirm and the questionnaire (expiring profile)."""
     from portal.operations import evaluations as evaluation_ops
     from portal.operations import suitability as suitability_ops
-    from portal.operations.risk import business_today
+    from portal.operations.risk import active_version, business_today, put_in_force
+    from portal.rules.questionnaire import risk_class_of
 
     today = business_today()
     ca1, ca2, ca3 = (client_record(no) for no in ("CA0001", "CA0002", "CA0003"))
@@ -86,5 +88,16 @@ def seed_every_queue() -> dict:
     db.session.add(PromotionNomination(manager_id=manager("RMB2").id, kind="promote", from_level="mid",
                                        to_level="senior", nominated_by_id=user("sup_b").id, state="pending"))
     db.session.add(ProfessionalApplication(client_id=client_record("CB0002").id, checks={}, status="pending"))
+    db.session.add(DataImport(kind="staff", source="upload", outcome="refused", filename="roster.csv"))
+    raised_from = db.session.scalar(select(RiskAssessment.id).where(RiskAssessment.client_id == ca2.id)
+                                    .order_by(RiskAssessment.id.desc()).limit(1))
+    at = datetime.now(UTC)
+    raised = RiskAssessment(client_id=ca2.id, version_id=active_version().id, answers={}, group_points={},
+                            raw_points=0, score=85, band_grade="C5", grade="C5", risk_class=risk_class_of("C5"),
+                            lowest_category=False, caps=[], flags=["no_experience_but_aggressive"], channel="self",
+                            submitted_at=at, raised_from_id=raised_from)
+    db.session.add(raised)
+    db.session.flush()
+    put_in_force(raised, ca2, at=at)
     db.session.commit()
     return {"today": today, "warning": warning, "cycle": cycle}

@@ -16,8 +16,8 @@ QUEUES = {
     "rm_a": {"followups_overdue", "followups_due_today", "profiles_expiring", "profiles_expired",
              "warnings_awaiting", "consistency_flags"},
     "sup_a": {"team_overdue", "evaluations_to_score", "recommendations_awaiting"},
-    "admin": {"nominations_to_decide"},
-    "compliance": {"mismatches", "professional_applications"},
+    "admin": {"nominations_to_decide", "imports_refused"},
+    "compliance": {"mismatches", "professional_applications", "retake_raises"},
     "client_a": {"questionnaire", "warnings_to_confirm", "package"},
 }
 EMPTY = {"rm_a": {"profiles_expired"}}  # CA0002's profile was renewed: nothing expired in rm_a's book
