@@ -23,6 +23,13 @@ BIN = Path(sys.executable).parent
 ADMIN_URL = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
 
+def lift_retake_limit(url: str) -> None:
+    """Let the bench's clients answer the questionnaire again and again: a stage measures how fast
+    submissions go through, so the in-force version's daily retake limit (3 by default) is raised for it."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("UPDATE questionnaire_versions SET retakes_per_day = 1000000 WHERE status = 'active'")
+
+
 def admin(*statements: str) -> None:
     with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
         for statement in statements:

@@ -32,7 +32,7 @@ from pathlib import Path
 
 import psycopg
 
-from bench.harness import BIN, ROOT, flask, gunicorn, production_env
+from bench.harness import BIN, ROOT, flask, gunicorn, lift_retake_limit, production_env
 from bench.webform import Browser
 
 DEMO_PASSWORD = "demo-password-2026"
@@ -331,6 +331,7 @@ def run(report, url: str, seconds: float | None = None, users: int | None = None
     # every fast page queues behind any two matrix exports in flight and its p95 measures the queue.
     workers = workers or int(os.environ.get("BENCH_LOAD_WORKERS", 4))
     plan_ = plan(url)
+    lift_retake_limit(url)
     with psycopg.connect(url, autocommit=True) as conn:
         clients = conn.execute("SELECT count(*) FROM clients").fetchone()[0]
     with gunicorn("app:app", production_env(url), workers=workers) as base:

@@ -12,7 +12,7 @@ import random
 import subprocess
 import time
 
-from bench.harness import BIN, ROOT, gunicorn, load, production_env
+from bench.harness import BIN, ROOT, gunicorn, lift_retake_limit, load, production_env
 from bench.webform import Browser, sign_in
 
 PASSWORD = "bench-password-2026"
@@ -73,6 +73,7 @@ def _worker(base: str, username: str, seconds: float, queue) -> None:
 
 def run(report, url: str, seconds: float, concurrency: int = 4) -> None:
     usernames = _client_logins(url, concurrency)
+    lift_retake_limit(url)
     with gunicorn("bench.minimal_app:app") as base:
         reference = load(base, ["/ok"], concurrency=concurrency, seconds=seconds)
     with gunicorn("app:app", production_env(url)) as base:
