@@ -44,6 +44,7 @@ from models import (
     SuitabilityRecord,
 )
 from models.clients import mask_id_number
+from portal.clients.queries import branch_name
 from portal.compliance.queries import (
     NO_PROFILE,
     SUBSCRIBED_OUTCOMES,
@@ -237,7 +238,7 @@ def _lowest(day: date, as_of: AsOf) -> Part:
     held = (select(record.client_id.label("client_id"), func.max(record.product_risk_level).label("max_level"))
             .where(record.action == "subscription", record.outcome.in_(SUBSCRIBED_OUTCOMES),
                    record.business_date <= day).group_by(record.client_id).subquery("held"))
-    stmt = as_of.select_from(select(Client.client_no, Client.name, Client.id_number, Client.branch,
+    stmt = as_of.select_from(select(Client.client_no, Client.name, Client.id_number, branch_name.label("branch"),
                                     Manager.employee_no.label("manager_no"), as_of.tier.label("tier"),
                                     as_of.grade.label("grade"), as_of.assets.label("assets"),
                                     as_of.valid_until.label("valid_until"), held.c.max_level))

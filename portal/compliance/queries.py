@@ -481,7 +481,8 @@ def retake_raises(user, scope: Scope, day: date, since: date | None = None) -> S
     """
     new, old = aliased(RiskAssessment, name="new_assessment"), aliased(RiskAssessment, name="old_assessment")
     entered = aliased(User, name="entered_by")
-    stmt = (select(new.id.label("assessment_id"), Client.client_no, Client.name, Client.id_number, Client.branch,
+    stmt = (select(new.id.label("assessment_id"), Client.client_no, Client.name, Client.id_number,
+                   branch_name.label("branch"),
                    Manager.employee_no.label("manager_no"), Manager.name.label("manager_name"),
                    old.id.label("old_id"), old.grade.label("old_grade"), old.score.label("old_score"),
                    old.submitted_at.label("old_submitted_at"), old.channel.label("old_channel"),

@@ -32,6 +32,9 @@ from portal.operations.tiering import (
 from portal.rules.questionnaire import RISK_CLASSES
 from portal.rules.tiering import PACKAGES, TIERS, TierThreshold, tier_case_sql, validate_package_of_cell
 
+# The listed client's number, name and branch name, as the drill-down lists and their exports show them.
+_CLIENT_COLUMNS = "SELECT c.client_no, c.name, (SELECT b.name FROM branches b WHERE b.id = c.branch_id) AS branch, "
+
 ZERO = Decimal("0.00")
 
 
@@ -190,7 +193,7 @@ def threshold_movers(values: dict, source: int | None = None, target: int | None
     if limit is not None:
         params.update(limit=limit, offset=offset)
     rows = db.session.execute(sql.statement(
-        "SELECT c.client_no, c.name, c.branch, m.employee_no AS manager_no, m.name AS manager_name,"  # nosec B608 - only SQL from code is spliced, values bound
+        _CLIENT_COLUMNS + "m.employee_no AS manager_no, m.name AS manager_name,"  # nosec B608 - only SQL from code is spliced, values bound
         " y.from_tier, y.to_tier, y.total_assets, y.contribution_12m" + base + page), params).all()
     return rows, total
 
@@ -260,7 +263,7 @@ def package_movers(grid: Mapping[tuple[int, str], str], source: str | None = Non
     if limit is not None:
         params.update(limit=limit, offset=offset)
     rows = db.session.execute(text(
-        "SELECT c.client_no, c.name, c.branch, m.employee_no AS manager_no, m.name AS manager_name,"  # nosec B608 - only placeholders from code are spliced, values bound
+        _CLIENT_COLUMNS + "m.employee_no AS manager_no, m.name AS manager_name,"  # nosec B608 - only placeholders from code are spliced, values bound
         " c.asset_tier, c.risk_class, c.total_assets" + base + page).bindparams(*binds), params).all()
     moved = {(tier, risk_class): (current[(tier, risk_class)], grid[(tier, risk_class)]) for tier, risk_class in cells}
     return [(row, *moved[(row.asset_tier, row.risk_class)]) for row in rows], total
@@ -287,7 +290,7 @@ def _latest_answers():
     """Each client's newest submission with what the preview needs: one windowed query, streamed."""
     from sqlalchemy import func, select
 
-    from models import Client, Manager, RiskAssessment, SuitabilityRecord, db
+    from models import Branch, Client, Manager, RiskAssessment, SuitabilityRecord, db
 
     ranked = (select(RiskAssessment.client_id, RiskAssessment.answers, RiskAssessment.grade,
                      func.row_number().over(partition_by=RiskAssessment.client_id,
@@ -297,7 +300,8 @@ def _latest_answers():
     held = (select(SuitabilityRecord.client_id, func.max(SuitabilityRecord.product_risk_level).label("max_level"))
             .where(SuitabilityRecord.action == "subscription", SuitabilityRecord.outcome.in_(("allowed", "warning")))
             .group_by(SuitabilityRecord.client_id).subquery("held"))
-    stmt = (select(Client.client_no, Client.name, Client.branch, Client.birth_date, Client.total_assets,
+    branch = select(Branch.name).where(Branch.id == Client.branch_id).correlate(Client).scalar_subquery()
+    stmt = (select(Client.client_no, Client.name, branch.label("branch"), Client.birth_date, Client.total_assets,
                    Manager.employee_no, ranked.c.answers, ranked.c.grade, held.c.max_level)
             .select_from(ranked).join(Client, Client.id == ranked.c.client_id)
             .outerjoin(Manager, Manager.id == Client.manager_id)
