@@ -54,11 +54,11 @@ def test_every_recorded_action_has_words():
     assert sorted(codes - set(ACTIONS)) == []
 
 
-@pytest.mark.parametrize("language,words,object_word", [
-    ("zh-CN", ["客户已转给其他客户经理", "登录"], "客户"),
-    ("en", ["Client moved to another manager", "Signed in"], "Client"),
+@pytest.mark.parametrize("language,words,object_word,fields", [
+    ("zh-CN", ["客户已转给其他客户经理", "登录"], "客户", ("客户经理", "原因")),
+    ("en", ["Client moved to another manager", "Signed in"], "Client", ("Manager", "Reason")),
 ])
-def test_log_reads_in_words_with_no_codes_and_no_escapes(app, reassigned, language, words, object_word):
+def test_log_reads_in_words_with_no_codes_and_no_escapes(app, reassigned, language, words, object_word, fields):
     reader = as_language(app, language)
     Auth(reader).login("compliance")
     page = reader.get("/audit").get_data(as_text=True)
@@ -73,7 +73,7 @@ def test_log_reads_in_words_with_no_codes_and_no_escapes(app, reassigned, langua
     assert re.search(rf'{object_word}</span>\s*<a href="/clients/CA0001">CA0001</a>', row)
     diff = dict((field, (old, new)) for field, old, new in re.findall(
         r'<tr><th scope="row">([^<]*)</th><td>([^<]*)</td><td>([^<]*)</td></tr>', row))
-    assert diff == {"manager": ("RMA1", "RMA2"), "reason": ("—", "连续三个月未联系客户")}
+    assert diff == {fields[0]: ("RMA1", "RMA2"), fields[1]: ("—", "连续三个月未联系客户")}
 
 
 def test_times_are_china_time_and_date_filters_are_china_dates(app, world):
@@ -125,7 +125,7 @@ def test_export_holds_what_the_filters_select(app, reassigned, fmt):
     assert rows[0][:4] == ["时间", "操作人", "角色", "操作"]
     assert len(rows) == 2
     assert rows[1][3] == "客户已转给其他客户经理" and rows[1][4] == "client.reassign" and rows[1][6] == "CA0001"
-    assert "reason: — → 连续三个月未联系客户" in rows[1][8]
+    assert "原因: — → 连续三个月未联系客户" in rows[1][8]
     assert re.fullmatch(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}", rows[1][0])
 
 

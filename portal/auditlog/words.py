@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from flask import url_for
+from flask_babel import lazy_pgettext
 from werkzeug.routing import BuildError
 
 from portal.formatting import N_, request_translations
@@ -122,6 +123,127 @@ OBJECT_TYPES = {
     "data_import": N_("Import"), "reminders": N_("Reminders"),
 }
 
+# The fields an entry's before/after name, in words (a field not listed shows its stored key).
+FIELDS = {
+    "accounts": lazy_pgettext("field of an audit entry", "Accounts"),
+    "action": lazy_pgettext("field of an audit entry", "Action"),
+    "active": lazy_pgettext("field of an audit entry", "Active"),
+    "address": lazy_pgettext("field of an audit entry", "Address"),
+    "age": lazy_pgettext("field of an audit entry", "Age"),
+    "age_from_records": lazy_pgettext("field of an audit entry", "Age from the records"),
+    "amount": lazy_pgettext("field of an audit entry", "Amount"),
+    "application": lazy_pgettext("field of an audit entry", "Application"),
+    "as_of": lazy_pgettext("field of an audit entry", "As of"),
+    "assessment": lazy_pgettext("field of an audit entry", "Questionnaire answers"),
+    "bands": lazy_pgettext("field of an audit entry", "Rating bands"),
+    "based_on": lazy_pgettext("field of an audit entry", "Based on"),
+    "by": lazy_pgettext("field of an audit entry", "By"),
+    "caps": lazy_pgettext("field of an audit entry", "Caps"),
+    "channel": lazy_pgettext("field of an audit entry", "Channel"),
+    "checks": lazy_pgettext("field of an audit entry", "Checks"),
+    "client_due": lazy_pgettext("field of an audit entry", "Next follow-up"),
+    "client_grade": lazy_pgettext("field of an audit entry", "Follow-up grade"),
+    "clients": lazy_pgettext("field of an audit entry", "Clients"),
+    "closed_on": lazy_pgettext("field of an audit entry", "Closed on"),
+    "code": lazy_pgettext("field of an audit entry", "Code"),
+    "comment": lazy_pgettext("field of an audit entry", "Comment"),
+    "computed_class": lazy_pgettext("field of an audit entry", "Computed class"),
+    "created": lazy_pgettext("field of an audit entry", "Created"),
+    "credit_class": lazy_pgettext("field of an audit entry", "Credit class"),
+    "cycle": lazy_pgettext("field of an audit entry", "Evaluation cycle"),
+    "due": lazy_pgettext("field of an audit entry", "Due"),
+    "effective_on": lazy_pgettext("field of an audit entry", "Effective on"),
+    "elderly_prompt": lazy_pgettext("field of an audit entry", "Extra-care prompt"),
+    "email": lazy_pgettext("field of an audit entry", "E-mail"),
+    "employee_no": lazy_pgettext("field of an audit entry", "Employee number"),
+    "evaluations": lazy_pgettext("field of an audit entry", "Evaluations"),
+    "expected_version": lazy_pgettext("field of an audit entry", "Expected version"),
+    "expires_at": lazy_pgettext("field of an audit entry", "Expires"),
+    "extra_care_given": lazy_pgettext("field of an audit entry", "Extra care given"),
+    "failed": lazy_pgettext("field of an audit entry", "Failed"),
+    "fields_cleared": lazy_pgettext("field of an audit entry", "Fields cleared"),
+    "filename": lazy_pgettext("field of an audit entry", "File"),
+    "final_class": lazy_pgettext("field of an audit entry", "Final class"),
+    "flag": lazy_pgettext("field of an audit entry", "Flag"),
+    "flags": lazy_pgettext("field of an audit entry", "Flags"),
+    "from": lazy_pgettext("field of an audit entry", "From"),
+    "grade": lazy_pgettext("field of an audit entry", "Grade"),
+    "investor_category": lazy_pgettext("field of an audit entry", "Investor category"),
+    "kind": lazy_pgettext("field of an audit entry", "Kind"),
+    "label": lazy_pgettext("field of an audit entry", "Label"),
+    "level": lazy_pgettext("field of an audit entry", "Level"),
+    "level_change": lazy_pgettext("field of an audit entry", "Level change"),
+    "level_since": lazy_pgettext("field of an audit entry", "In the level since"),
+    "limit": lazy_pgettext("field of an audit entry", "Limit"),
+    "links": lazy_pgettext("field of an audit entry", "Links"),
+    "log": lazy_pgettext("field of an audit entry", "Follow-up"),
+    "logged_on": lazy_pgettext("field of an audit entry", "Date"),
+    "logins": lazy_pgettext("field of an audit entry", "Logins"),
+    "logins_cleared": lazy_pgettext("field of an audit entry", "Logins cleared"),
+    "lowest_category": lazy_pgettext("field of an audit entry", "Lowest category"),
+    "manager": lazy_pgettext("field of an audit entry", "Manager"),
+    "manager_id": lazy_pgettext("field of an audit entry", "Manager"),
+    "managers": lazy_pgettext("field of an audit entry", "Managers"),
+    "method": lazy_pgettext("field of an audit entry", "Method"),
+    "name": lazy_pgettext("field of an audit entry", "Name"),
+    "name_en": lazy_pgettext("field of an audit entry", "English name"),
+    "name_zh": lazy_pgettext("field of an audit entry", "Chinese name"),
+    "next_due": lazy_pgettext("field of an audit entry", "Next follow-up"),
+    "nomination": lazy_pgettext("field of an audit entry", "Nomination"),
+    "note": lazy_pgettext("field of an audit entry", "Note"),
+    "nothing_to_do": lazy_pgettext("field of an audit entry", "Nothing to do"),
+    "open": lazy_pgettext("field of an audit entry", "Open"),
+    "other_sessions_ended": lazy_pgettext("field of an audit entry", "Other sessions ended"),
+    "outcome": lazy_pgettext("field of an audit entry", "Outcome"),
+    "override_reason": lazy_pgettext("field of an audit entry", "Override reason"),
+    "paper_reference": lazy_pgettext("field of an audit entry", "Paper reference"),
+    "password": lazy_pgettext("field of an audit entry", "Password"),
+    "path": lazy_pgettext("field of an audit entry", "Path"),
+    "problems": lazy_pgettext("field of an audit entry", "Problems"),
+    "product": lazy_pgettext("field of an audit entry", "Product"),
+    "product_risk_level": lazy_pgettext("field of an audit entry", "Product risk level"),
+    "raised_from": lazy_pgettext("field of an audit entry", "Raised from"),
+    "rating": lazy_pgettext("field of an audit entry", "Rating"),
+    "reason": lazy_pgettext("field of an audit entry", "Reason"),
+    "reasons": lazy_pgettext("field of an audit entry", "Reasons"),
+    "recommendation": lazy_pgettext("field of an audit entry", "Recommendation"),
+    "recommendations": lazy_pgettext("field of an audit entry", "Recommendations"),
+    "record": lazy_pgettext("field of an audit entry", "Record"),
+    "reminders": lazy_pgettext("field of an audit entry", "Reminders"),
+    "retiered": lazy_pgettext("field of an audit entry", "Re-tiered"),
+    "retired": lazy_pgettext("field of an audit entry", "Retired"),
+    "revoked": lazy_pgettext("field of an audit entry", "Revoked"),
+    "risk_class": lazy_pgettext("field of an audit entry", "Risk class"),
+    "risk_level": lazy_pgettext("field of an audit entry", "Risk level"),
+    "rule_set": lazy_pgettext("field of an audit entry", "Rule version"),
+    "rule_set_version": lazy_pgettext("field of an audit entry", "Rule version"),
+    "rules": lazy_pgettext("field of an audit entry", "Rules"),
+    "run": lazy_pgettext("field of an audit entry", "Run"),
+    "score": lazy_pgettext("field of an audit entry", "Score"),
+    "screening": lazy_pgettext("field of an audit entry", "Screening"),
+    "seed": lazy_pgettext("field of an audit entry", "Seed"),
+    "self_comment": lazy_pgettext("field of an audit entry", "Self-assessment"),
+    "sent": lazy_pgettext("field of an audit entry", "Sent"),
+    "source": lazy_pgettext("field of an audit entry", "Source"),
+    "stars": lazy_pgettext("field of an audit entry", "Stars"),
+    "stat_date": lazy_pgettext("field of an audit entry", "Statistics date"),
+    "state": lazy_pgettext("field of an audit entry", "State"),
+    "status": lazy_pgettext("field of an audit entry", "Status"),
+    "supervisor": lazy_pgettext("field of an audit entry", "Supervisor"),
+    "team": lazy_pgettext("field of an audit entry", "Team"),
+    "teams": lazy_pgettext("field of an audit entry", "Teams"),
+    "threshold_version": lazy_pgettext("field of an audit entry", "Threshold version"),
+    "thresholds": lazy_pgettext("field of an audit entry", "Thresholds"),
+    "to": lazy_pgettext("field of an audit entry", "To"),
+    "token_id": lazy_pgettext("field of an audit entry", "Token"),
+    "typed": lazy_pgettext("field of an audit entry", "Typed"),
+    "username": lazy_pgettext("field of an audit entry", "Username"),
+    "valid_until": lazy_pgettext("field of an audit entry", "Valid until"),
+    "version": lazy_pgettext("field of an audit entry", "Version"),
+    "weight_set": lazy_pgettext("field of an audit entry", "Weights version"),
+    "weights": lazy_pgettext("field of an audit entry", "Weights"),
+}
+
 OUTCOME_CLASSES = {"ok": "text-bg-success", "denied": "text-bg-warning", "failed": "text-bg-danger"}
 
 
@@ -186,6 +308,12 @@ def object_link(entry) -> str | None:
         return None
 
 
+def field_words(key: str) -> str:
+    """A before/after field in the reader's language."""
+    words = FIELDS.get(key)
+    return str(words) if words is not None else key
+
+
 def value_text(value: Any) -> str:
     """A recorded value as a reader sees it: text as written, lists and objects as readable JSON."""
     if value is None:
@@ -207,7 +335,7 @@ def changes(before: Any, after: Any) -> list[tuple[str, str, str]]:
         old = before if isinstance(before, dict) else {}
         new = after if isinstance(after, dict) else {}
         keys = list(old) + [k for k in new if k not in old]
-        return [(str(k), value_text(old.get(k)), value_text(new.get(k))) for k in keys
+        return [(field_words(str(k)), value_text(old.get(k)), value_text(new.get(k))) for k in keys
                 if k not in old or k not in new or old.get(k) != new.get(k)]
     if before is None and after is None:
         return []
