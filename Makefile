@@ -36,8 +36,12 @@ serve: $(VENV)/.runtime translations
 	PORTAL_ENV=production $(FLASK) db upgrade
 	PORTAL_ENV=production $(BIN)/gunicorn --config gunicorn.conf.py --workers $${WORKERS:-4} --bind $(HOST):$(PORT) app:app
 
+# The suite runs in TEST_WORKERS processes (pytest-xdist; each builds its own template databases); 0 runs it
+# in this one process.
+TEST_WORKERS ?= 2
+
 test: $(VENV)/.dev translations
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 $(VENV)/.bench: requirements-bench.txt $(VENV)/.dev
 	$(BIN)/pip install --quiet -r requirements-bench.txt
