@@ -9,46 +9,23 @@ import pytest
 from sqlalchemy import event, select
 
 from models import (
-    Client,
-    Manager,
     ProfessionalApplication,
     PromotionNomination,
     PromotionRecommendation,
     PromotionRuleSet,
     PromotionRun,
     RiskAssessment,
-    User,
     db,
 )
 from portal.operations import evaluations as evaluation_ops
 from portal.operations import suitability as suitability_ops
 from portal.operations.risk import active_version, business_today, put_in_force
 from portal.rules.questionnaire import risk_class_of
+from tests.queue_data import client_record, give_profile, manager, user
 
+_user, _client, _manager = user, client_record, manager
 SECTION_RE = re.compile(r'id="queue-([a-z_]+)" data-count="(\d+)"')
 ROW_LINK_RE = re.compile(r'<li class="mb-1"><a href="([^"]+)">([^<]+)</a>')
-
-
-def _user(username: str) -> User:
-    return db.session.scalar(select(User).where(User.username == username))
-
-
-def _client(client_no: str) -> Client:
-    return db.session.scalar(select(Client).where(Client.client_no == client_no))
-
-
-def _manager(employee_no: str) -> Manager:
-    return db.session.scalar(select(Manager).where(Manager.employee_no == employee_no))
-
-
-def give_profile(client: Client, grade: str, *, days_ago: int = 0, flags=()):
-    at = datetime.now(UTC) - timedelta(days=days_ago)
-    assessment = RiskAssessment(client_id=client.id, version_id=active_version().id, answers={}, group_points={},
-                                raw_points=0, score=50, band_grade=grade, grade=grade, risk_class=risk_class_of(grade),
-                                lowest_category=False, caps=[], flags=list(flags), channel="self", submitted_at=at)
-    db.session.add(assessment)
-    db.session.flush()
-    return put_in_force(assessment, client, at=at)
 
 
 def sections(html: str) -> dict[str, int]:
