@@ -128,7 +128,7 @@ def test_assets_are_read_from_the_newest_snapshot(app, world):
 def test_the_page_shows_the_criteria_and_the_figures(client, auth, world):
     auth.login("client_a")
     page = html.unescape(client.get(APPLY).get_data(as_text=True))
-    assert "5,000,000 CNY" in page and "500,000 CNY" in page
+    assert "¥5,000,000" in page and "¥500,000" in page
     assert "Not held by the portal; attach evidence in the branch." in page
     assert "No data" in page and "Met" in page
     assert "Ordinary investor" in page

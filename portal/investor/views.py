@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
 
 from flask import (
     Blueprint,
@@ -14,7 +13,6 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -24,7 +22,7 @@ from forms.investor import ApplyForm, DecisionForm
 from models import Client, ProfessionalApplication, db
 from models.investor import APPLICATION_STATUSES
 from portal.access import allow, scope_clients
-from portal.formatting import fmt_date
+from portal.formatting import fmt_date, money
 from portal.operations import investor as operations
 from portal.operations.errors import OperationError, attach_error
 from portal.pagination import page_arg, paginate
@@ -74,13 +72,6 @@ def professional():
                            pending=operations.pending_application(client),
                            applications=operations.applications_of(client),
                            thresholds=_thresholds(), view_labels=view_labels(), money=money, day=day), status
-
-
-def money(value, cents: bool = True) -> str:
-    """A CNY amount kept as a decimal string, shown with the locale's grouping."""
-    if value in (None, ""):
-        return "—"
-    return format_decimal(Decimal(str(value)), format="#,##0.00" if cents else "#,##0")
 
 
 def day(value) -> str:
