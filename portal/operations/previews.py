@@ -255,7 +255,7 @@ def package_movers(grid: Mapping[tuple[int, str], str], source: str | None = Non
     for n, (tier, risk_class) in enumerate(cells):
         alternatives.append(f"(c.asset_tier = :tier{n} AND c.risk_class = :class{n})")
         params[f"tier{n}"], params[f"class{n}"] = tier, risk_class
-    base = (" FROM clients c LEFT JOIN managers m ON m.id = c.manager_id"  # nosec B608 - only placeholders from code are spliced, values bound
+    base = (" FROM clients c LEFT JOIN managers m ON m.id = c.manager_id"  # nosec B608 - only bind-parameter names from code are spliced, values bound
             f" WHERE c.profile_valid_until >= :today AND ({' OR '.join(alternatives)})")
     binds = [bindparam("today", type_=Date())]
     total = db.session.execute(text("SELECT COUNT(*)" + base).bindparams(*binds), params).scalar() or 0
@@ -263,7 +263,7 @@ def package_movers(grid: Mapping[tuple[int, str], str], source: str | None = Non
     if limit is not None:
         params.update(limit=limit, offset=offset)
     rows = db.session.execute(text(
-        _CLIENT_COLUMNS + "m.employee_no AS manager_no, m.name AS manager_name,"  # nosec B608 - only placeholders from code are spliced, values bound
+        _CLIENT_COLUMNS + "m.employee_no AS manager_no, m.name AS manager_name,"  # nosec B608 - only bind-parameter names from code are spliced, values bound
         " c.asset_tier, c.risk_class, c.total_assets" + base + page).bindparams(*binds), params).all()
     moved = {(tier, risk_class): (current[(tier, risk_class)], grid[(tier, risk_class)]) for tier, risk_class in cells}
     return [(row, *moved[(row.asset_tier, row.risk_class)]) for row in rows], total
