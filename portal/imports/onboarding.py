@@ -35,7 +35,7 @@ from sqlalchemy import bindparam, text
 from models import LEVELS, db, utcnow
 from models.types import UTCDateTime
 from portal.audit import record
-from portal.imports import history
+from portal.imports import history, readers
 from portal.imports.codes import row_message
 from portal.rules import identity
 
@@ -426,23 +426,9 @@ def _header(kind: Kind, names: Sequence[object]) -> list[str | None]:
     cleaned = [_text(name).lstrip("\ufeff").strip().lower() for name in names]
     while cleaned and cleaned[-1] == "":
         cleaned.pop()
-    expected = ", ".join(kind.header)
-    if not cleaned:
-        raise ImportRefused("empty_file", _("The file is empty: the first line must name the columns %(columns)s.",
-                                            columns=expected))
-    duplicates = sorted({name for name in cleaned if cleaned.count(name) > 1})
-    missing = [name for name in kind.header if name not in cleaned]
-    extra = [name or _("(blank)") for name in cleaned if name not in kind.header]
-    problems = []
-    if missing:
-        problems.append(_("missing columns: %(names)s", names=", ".join(missing)))
-    if extra:
-        problems.append(_("unknown columns: %(names)s", names=", ".join(extra)))
-    if duplicates:
-        problems.append(_("columns named twice: %(names)s", names=", ".join(duplicates)))
-    if problems:
-        raise ImportRefused("bad_header", _("Line 1 (the header) must name exactly the columns %(columns)s; "
-                                            "%(problems)s.", columns=expected, problems="; ".join(problems)))
+    refused = readers.header_problem(cleaned, kind.header)
+    if refused:
+        raise ImportRefused(*refused)
     return cleaned
 
 

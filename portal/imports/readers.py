@@ -59,7 +59,7 @@ import io
 import re
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -508,3 +508,25 @@ def _xlsx_records(sheet, limits: Limits) -> Iterator[tuple[int, Any]]:
             yield line, BadRow(FIELD_TOO_LONG, _cut(values, cap), column)
             continue
         yield line, values
+
+
+def header_problem(cleaned: Sequence[str], expected: Sequence[str]) -> tuple[str, str] | None:
+    """(code, message) when a file's header (lower-cased names, trailing blanks dropped) is not exactly the
+    `expected` columns in some order: `empty_file` or `bad_header`; None when it is. Every import asks this."""
+    columns = ", ".join(expected)
+    if not cleaned:
+        return "empty_file", _("The file is empty: the first line must name the columns %(columns)s.", columns=columns)
+    duplicates = sorted({name for name in cleaned if cleaned.count(name) > 1})
+    missing = [name for name in expected if name not in cleaned]
+    extra = [name or _("(blank)") for name in cleaned if name not in expected]
+    problems = []
+    if missing:
+        problems.append(_("missing columns: %(names)s", names=", ".join(missing)))
+    if extra:
+        problems.append(_("unknown columns: %(names)s", names=", ".join(extra)))
+    if duplicates:
+        problems.append(_("columns named twice: %(names)s", names=", ".join(duplicates)))
+    if problems:
+        return "bad_header", _("Line 1 (the header) must name exactly the columns %(columns)s; %(problems)s.",
+                               columns=columns, problems="; ".join(problems))
+    return None

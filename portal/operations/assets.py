@@ -344,22 +344,9 @@ def _header(kind: ImportKind, names: Sequence[object]) -> list[str]:
     cleaned = [str(name).strip().lstrip("\ufeff").strip().lower() if name is not None else "" for name in names]
     while cleaned and cleaned[-1] == "":
         cleaned.pop()
-    if not cleaned:
-        raise ImportRejected(_("The file is empty: the first line must name the columns %(columns)s.",
-                               columns=", ".join(kind.columns)), code="empty_file")
-    duplicates = sorted({name for name in cleaned if cleaned.count(name) > 1})
-    missing = [name for name in kind.columns if name not in cleaned]
-    extra = [name or _("(blank)") for name in cleaned if name not in kind.columns]
-    problems = []
-    if missing:
-        problems.append(_("missing columns: %(names)s", names=", ".join(missing)))
-    if extra:
-        problems.append(_("unknown columns: %(names)s", names=", ".join(extra)))
-    if duplicates:
-        problems.append(_("columns named twice: %(names)s", names=", ".join(duplicates)))
-    if problems:
-        raise ImportRejected(_("Line 1 (the header) must name exactly the columns %(columns)s; %(problems)s.",
-                               columns=", ".join(kind.columns), problems="; ".join(problems)), code="bad_header")
+    refused = readers.header_problem(cleaned, kind.columns)
+    if refused:
+        raise ImportRejected(refused[1], code=refused[0])
     return ["period" if name == kind.period_field else name for name in cleaned]
 
 
