@@ -68,7 +68,7 @@ def import_branches_api():
 @allow(*IMPORTERS)
 def import_staff_api():
     """`[{"employee_no", "name", "branch", "team_code", "team_name", "team_head", "level", "level_since",
-    "hire_date", "status", "email", "phone"}]`"""
+    "hire_date", "status", "email", "phone", "reassign_to"}]`"""
     return _batch("staff")
 
 
@@ -118,7 +118,7 @@ PATHS: dict = {
         "Import the staff roster (admin); upsert by employee_no; teams created or renamed from the rows",
         "StaffRow", ({"name": "reassign_to", "in": "query", "schema": {"type": "string"},
                       "description": "employee number of an active staff member who takes the clients of "
-                                     "everyone leaving in this batch"},)),
+                                     "everyone leaving in this batch whose row names no reassign_to"},)),
     "/api/v1/clients": _path("Import the client master (admin); upsert by client_no; a changed manager is a "
                              "reassignment, `closed` closes the account", "ClientRow"),
 }
@@ -128,7 +128,10 @@ SCHEMAS: dict = {
                      team_head={"oneOf": [{"type": "boolean"}, {"type": "string", "enum": ["yes", "no", ""]}],
                                 "nullable": True},
                      level={"type": "string", "enum": ["junior", "mid", "senior", "principal"]},
-                     status={"type": "string", "enum": ["active", "left"]}),
+                     status={"type": "string", "enum": ["active", "left"]},
+                     reassign_to={**TEXT, "description": "a leaver's row only: the employee number of the active "
+                                                         "staff member (in the database or this batch) who takes "
+                                                         "their clients"}),
     "ClientRow": _row(CLIENTS.columns, ("client_no", "name", "id_type", "id_number", "birth_date", "sex", "branch",
                                         "opened_on", "status"),
                       id_type={"type": "string", "enum": ["resident_id", "passport", "hk_macau_permit",

@@ -80,10 +80,11 @@ def register(app: Flask) -> None:
     @app.cli.command("import-staff")
     @_common
     @click.option("--reassign-to", "reassign_to", default=None, metavar="EMPLOYEE_NO",
-                  help="Move the clients of everyone leaving in this file to this active staff member.")
+                  help="Move the clients of everyone leaving in this file whose row names no reassign_to to this "
+                       "active staff member.")
     def import_staff(path: str, dry_run: bool, full: bool, apply_missing: bool, reassign_to: str | None):
         """Import the staff roster (CSV or XLSX; header employee_no,name,branch,team_code,team_name,team_head,level,
-        level_since,hire_date,status,email,phone); upsert by employee_no."""
+        level_since,hire_date,status,email,phone and optionally reassign_to); upsert by employee_no."""
         _run("staff", path, dry_run, full, apply_missing, reassign_to)
 
     @app.cli.command("import-clients")

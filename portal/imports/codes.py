@@ -17,7 +17,8 @@ ROW_CODES = (
     "level_after_today", "opened_in_future", "closed_before_opened", "closed_without_date",
     "closed_on_but_open", "duplicate", "unknown_branch", "unknown_team", "unknown_manager", "manager_left",
     "manager_not_active", "two_heads", "team_name_differs", "name_taken", "leaver_has_clients",
-    "already_closed", "field_count", "field_too_long", "unreadable", "encoding", "control_characters",
+    "reassign_to_but_active", "reassign_to_self", "reassign_to_leaving", "already_closed", "field_count",
+    "field_too_long", "unreadable", "encoding", "control_characters",
     "wrong_type", "unknown_field", "not_an_object",
 )
 
@@ -70,8 +71,13 @@ def _messages() -> dict[str, Callable[[str, str, bool], str]]:
             _("The team is named differently on line %(n)s.", n=d)),
         "name_taken": lambda f, d, b: _("Branch %(code)s already has this name.", code=d),
         "leaver_has_clients": lambda f, d, b: _(
-            "This person leaves but still has %(n)s clients: move them first, or import with "
-            "--reassign-to EMPLOYEE_NO.", n=d),
+            "This person leaves but still has %(n)s clients: name who takes them in reassign_to, or import "
+            "with --reassign-to EMPLOYEE_NO.", n=d),
+        "reassign_to_but_active": lambda f, d, b: _(
+            "reassign_to is given but the status is active: only a leaver's clients are moved. Write left, or "
+            "leave reassign_to empty."),
+        "reassign_to_self": lambda f, d, b: _("reassign_to names the leaver themself: name who takes their clients."),
+        "reassign_to_leaving": lambda f, d, b: _("%(no)s leaves in this import too: name someone who stays.", no=d),
         "already_closed": lambda f, d, b: _("The account was closed on %(day)s; a closed account is not reopened "
                                             "or closed again on another date.", day=d),
         "field_count": lambda f, d, b: _("The line has %(found)s fields; the header has %(expected)s.",

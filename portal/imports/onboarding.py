@@ -123,12 +123,14 @@ class Options:
 
 @dataclass(frozen=True)
 class Column:
-    """A column of an import: its header name, its staging type, its longest text, whether required."""
+    """A column of an import: its header name, its staging type, its longest text, whether a value is required,
+    and whether the header may leave the column out (then every row reads it as empty)."""
 
     name: str
     sql_type: str = "text"
     length: int | None = None
     required: bool = False
+    may_be_absent: bool = False
 
 
 @dataclass(frozen=True)
@@ -150,7 +152,7 @@ STAFF = Kind("staff", "employee_no", (
     Column("branch", length=20, required=True), Column("team_code", length=20), Column("team_name", length=100),
     Column("team_head", "boolean"), Column("level", required=True), Column("level_since", "date", required=True),
     Column("hire_date", "date", required=True), Column("status", required=True), Column("email", length=254),
-    Column("phone", length=30)))
+    Column("phone", length=30), Column("reassign_to", length=20, may_be_absent=True)))
 CLIENTS = Kind("clients", "client_no", (
     Column("client_no", length=20, required=True), Column("name", length=100, required=True),
     Column("id_type", required=True), Column("id_number", length=40, required=True),
@@ -290,6 +292,18 @@ class RowReader:
         if since and since > self.today:
             add(line, key, "level_since", "level_after_today")
             bad = True
+        successor = values["reassign_to"].upper() or None
+        values["reassign_to"] = successor
+        if successor:
+            if not identity.is_code(successor):
+                add(line, key, "reassign_to", "invalid_code")
+                bad = True
+            elif successor == key:
+                add(line, key, "reassign_to", "reassign_to_self")
+                bad = True
+            elif status == "active":
+                add(line, key, "reassign_to", "reassign_to_but_active")
+                bad = True
         return self._contact(line, key, values) or bad
 
     def _contact(self, line: int, key: str, values: dict) -> bool:
@@ -426,7 +440,8 @@ def _header(kind: Kind, names: Sequence[object]) -> list[str | None]:
     cleaned = [_text(name).lstrip("\ufeff").strip().lower() for name in names]
     while cleaned and cleaned[-1] == "":
         cleaned.pop()
-    refused = readers.header_problem(cleaned, kind.header)
+    expected = [column.name for column in kind.columns if not column.may_be_absent or column.name in cleaned]
+    refused = readers.header_problem(cleaned, expected)
     if refused:
         raise ImportRefused(*refused)
     return cleaned
@@ -474,6 +489,7 @@ def _check_branches(options: Options) -> None:
 
 def _check_staff(options: Options) -> None:
     _duplicates(STAFF)
+    _successors()
     _leavers(options)
     _unknown_branches(STAFF)
     _exec(_ERRORS + "SELECT r.line, r.employee_no, 'team_code', 'unknown_team', r.team_code FROM onboarding_rows r"  # nosec B608 - only this module's table/column names and SQL fragments are spliced; values are bound
@@ -617,15 +633,32 @@ def _plan_staff() -> ImportResult:
     return result
 
 
+def _successors() -> None:
+    """The `reassign_to` of a leaver's row names who takes their clients: someone in the file or the database who
+    is active after this import (the per-row checks — form, not the leaver, only on a leaver's row — ran in Python)."""
+    _exec(_ERRORS + "SELECT r.line, r.employee_no, 'reassign_to',"  # nosec B608 - only this module's table/column names and SQL fragments are spliced; values are bound
+          " CASE WHEN f.employee_no IS NULL AND m.id IS NULL THEN 'unknown_manager'"
+          " WHEN f.status = 'left' AND (m.id IS NULL OR m.status <> 'left') THEN 'reassign_to_leaving'"
+          " WHEN COALESCE(f.status, m.status) = 'left' THEN 'manager_left' ELSE 'manager_not_active' END,"
+          " r.reassign_to FROM onboarding_rows r"
+          " LEFT JOIN (SELECT employee_no, MIN(status) AS status FROM onboarding_rows GROUP BY employee_no) f"
+          " ON f.employee_no = r.reassign_to"
+          " LEFT JOIN managers m ON m.employee_no = r.reassign_to"
+          " WHERE r.reassign_to IS NOT NULL AND NOT r.bad AND r.status = 'left'"
+          " AND (f.status = 'left' OR (f.employee_no IS NULL AND (m.id IS NULL OR m.status <> 'active')))")
+
+
 def _leavers(options: Options) -> None:
-    """Leavers who still have open clients: bad rows naming how many, unless `reassign_to` takes their clients."""
+    """Leavers who still have open clients: bad rows naming how many, unless their row's `reassign_to` or the
+    import's `reassign_to` option names who takes them."""
     _exec("CREATE TEMP TABLE onboarding_leavers AS SELECT r.line, r.employee_no, m.id AS manager_id,"
-          " COUNT(c.id) AS clients FROM onboarding_rows r JOIN managers m ON m.employee_no = r.employee_no"
+          " r.reassign_to AS successor, COUNT(c.id) AS clients"
+          " FROM onboarding_rows r JOIN managers m ON m.employee_no = r.employee_no"
           " JOIN clients c ON c.manager_id = m.id AND c.closed_on IS NULL"
-          " WHERE r.status = 'left' GROUP BY r.line, r.employee_no, m.id")
+          " WHERE r.status = 'left' GROUP BY r.line, r.employee_no, m.id, r.reassign_to")
     if not options.reassign_to:
         _exec(_ERRORS + "SELECT line, employee_no, 'status', 'leaver_has_clients', CAST(clients AS text)"  # nosec B608 - only this module's table/column names and SQL fragments are spliced; values are bound
-              " FROM onboarding_leavers")
+              " FROM onboarding_leavers WHERE successor IS NULL")
 
 
 def _reassign_target(options: Options) -> int:
@@ -658,12 +691,6 @@ def _apply_staff(result: ImportResult, options: Options, import_id: int, by_user
                        {"now": now})
     _exec("UPDATE onboarding_plan SET team_id = t.id FROM teams t"
           " WHERE t.code = onboarding_plan.team_code AND onboarding_plan.team_id IS NULL")
-    # Leavers' clients go to `reassign_to` before the leavers' records change.
-    if options.reassign_to:
-        target = _reassign_target(options)
-        _reassign("SELECT c.id AS client_id, c.manager_id AS from_id, :target AS to_id FROM clients c"
-                  " JOIN onboarding_leavers l ON l.manager_id = c.manager_id WHERE c.closed_on IS NULL",
-                  {"target": target}, import_id, by_user, now)
     _exec("UPDATE managers SET name = p.name, branch_id = p.branch_id, team_id = p.team_id, level = p.level,"
           " level_since = p.level_since, hire_date = p.hire_date, status = p.status, email = p.email,"
           " phone = p.phone FROM onboarding_plan p WHERE p.manager_id = managers.id AND p.action = 'changed'")
@@ -672,6 +699,13 @@ def _apply_staff(result: ImportResult, options: Options, import_id: int, by_user
         " phone, created_at) SELECT employee_no, name, level, level_since, hire_date, status, team_id, branch_id,"
         " email, phone, :now FROM onboarding_plan WHERE action = 'new' ORDER BY line").bindparams(stamp),
         {"now": now})
+    # Leavers' clients go to their row's `reassign_to` (who may be new in this file), else to the option's.
+    if result.reassigned:
+        target = _reassign_target(options) if options.reassign_to else None
+        _reassign("SELECT c.id AS client_id, c.manager_id AS from_id, COALESCE(s.id, :target) AS to_id FROM clients c"
+                  " JOIN onboarding_leavers l ON l.manager_id = c.manager_id"
+                  " LEFT JOIN managers s ON s.employee_no = l.successor WHERE c.closed_on IS NULL",
+                  {"target": target}, import_id, by_user, now)
     # The level history: the first level of a new record; a roster change of an existing one.
     reason = f"roster import #{import_id}"
     db.session.execute(text(
@@ -782,10 +816,10 @@ def _run(kind: Kind, stage: Callable[[RowErrors], None], *, source: str, filenam
     _check(kind, options, errors, limit, batch)
     result = {"branches": _plan_branches, "staff": _plan_staff, "clients": _plan_clients}[kind.name]()
     if kind is STAFF:
-        result.reassigned = 0
         if options.reassign_to:
             _reassign_target(options)
-            result.reassigned = _count("SELECT COALESCE(SUM(clients), 0) FROM onboarding_leavers")
+        # Every leaver left in the table has a successor: one without is a bad row unless `reassign_to` is given.
+        result.reassigned = _count("SELECT COALESCE(SUM(clients), 0) FROM onboarding_leavers")
     if missing is not None:
         result.missing, result.missing_keys = missing
     result.dry_run = options.dry_run
