@@ -209,17 +209,26 @@ class RowReader:
         self.kind, self.today, self.errors, self.words = kind, today, errors, words
         self.parse = {"branches": self._branch, "staff": self._staff, "clients": self._client}[kind.name]
         self.specs = [(c.name, c.sql_type == "date", c.required, c.length) for c in kind.columns]
+        self.names = tuple(c.name for c in kind.columns)
 
     def read(self, line: int, raw: dict[str, object]) -> tuple:
         """The staging tuple: line, whether a problem was found, then the typed values in column order."""
         values: dict[str, Any] = {}
-        # The key as stored and shown: a control character in it is replaced (the row is bad for it anyway).
-        key = _CONTROL.sub("\ufffd", _text(raw.get(self.kind.key))).upper()
         bad = False
         self.bad_fields: set[str] = set()
         add = self.errors.add
         # One search over the row's text finds control characters; only a row with some is searched per column.
-        controlled = _CONTROL.search("".join(v for v in raw.values() if type(v) is str)) is not None
+        try:
+            row_text = "".join(raw.values())  # a CSV row: text only
+        except TypeError:
+            row_text = "".join(v for v in raw.values() if type(v) is str)
+        controlled = _CONTROL.search(row_text) is not None
+        # The key as stored and shown: a control character in it is replaced (the row is bad for it anyway).
+        key = raw.get(self.kind.key)
+        key = key.strip() if type(key) is str and key.isascii() else _text(key)
+        if controlled:
+            key = _CONTROL.sub("\ufffd", key)
+        key = key.upper()
         for name, is_date, required, length in self.specs:
             value = raw.get(name)
             if is_date:
@@ -249,7 +258,7 @@ class RowReader:
             self.errors.add(line, key, self.kind.key, "invalid_code")
             bad = True
         bad = self.parse(line, key, values) or bad
-        return (line, bad, *(values[column.name] for column in self.kind.columns))
+        return (line, bad, *map(values.__getitem__, self.names))
 
     # Each returns True when it found a problem; it normalises `values` in place.
     def _branch(self, line: int, key: str, values: dict) -> bool:
@@ -308,13 +317,17 @@ class RowReader:
 
     def _contact(self, line: int, key: str, values: dict) -> bool:
         bad = False
-        if values["phone"]:
-            if identity.is_mobile(values["phone"]):
-                values["phone"] = identity.mobile_digits(values["phone"])
-            else:
-                self.errors.add(line, key, "phone", "invalid_mobile")
-                bad = True
-        values["phone"] = values["phone"] or None
+        phone = values["phone"]
+        if not phone:
+            phone = None
+        elif len(phone) == 11 and phone[0] == "1" and phone.isascii() and phone.isdigit():
+            pass  # the common case, already as stored
+        elif identity.is_mobile(phone):
+            phone = identity.mobile_digits(phone)
+        else:
+            self.errors.add(line, key, "phone", "invalid_mobile")
+            bad = True
+        values["phone"] = phone
         if values["email"] and not identity.is_email(values["email"]):
             self.errors.add(line, key, "email", "invalid_email")
             bad = True
@@ -636,6 +649,8 @@ def _plan_staff() -> ImportResult:
 def _successors() -> None:
     """The `reassign_to` of a leaver's row names who takes their clients: someone in the file or the database who
     is active after this import (the per-row checks — form, not the leaver, only on a leaver's row — ran in Python)."""
+    if not _exec("SELECT 1 FROM onboarding_rows WHERE reassign_to IS NOT NULL LIMIT 1").first():
+        return
     _exec(_ERRORS + "SELECT r.line, r.employee_no, 'reassign_to',"  # nosec B608 - only this module's table/column names and SQL fragments are spliced; values are bound
           " CASE WHEN f.employee_no IS NULL AND m.id IS NULL THEN 'unknown_manager'"
           " WHEN f.status = 'left' AND (m.id IS NULL OR m.status <> 'left') THEN 'reassign_to_leaving'"
@@ -689,16 +704,38 @@ def _apply_staff(result: ImportResult, options: Options, import_id: int, by_user
     db.session.execute(text("INSERT INTO teams (code, name, branch_id, created_at) SELECT code, name, branch_id, :now"
                             " FROM onboarding_teams WHERE team_id IS NULL ORDER BY code").bindparams(stamp),
                        {"now": now})
-    _exec("UPDATE onboarding_plan SET team_id = t.id FROM teams t"
-          " WHERE t.code = onboarding_plan.team_code AND onboarding_plan.team_id IS NULL")
-    _exec("UPDATE managers SET name = p.name, branch_id = p.branch_id, team_id = p.team_id, level = p.level,"
-          " level_since = p.level_since, hire_date = p.hire_date, status = p.status, email = p.email,"
-          " phone = p.phone FROM onboarding_plan p WHERE p.manager_id = managers.id AND p.action = 'changed'")
-    db.session.execute(text(
-        "INSERT INTO managers (employee_no, name, level, level_since, hire_date, status, team_id, branch_id, email,"
-        " phone, created_at) SELECT employee_no, name, level, level_since, hire_date, status, team_id, branch_id,"
-        " email, phone, :now FROM onboarding_plan WHERE action = 'new' ORDER BY line").bindparams(stamp),
-        {"now": now})
+    # Each row's team by its code (every team of the file exists now): one hash join, not an update of the plan.
+    if result.updated:
+        _exec("UPDATE managers SET name = p.name, branch_id = p.branch_id, team_id = t.id, level = p.level,"
+              " level_since = p.level_since, hire_date = p.hire_date, status = p.status, email = p.email,"
+              " phone = p.phone FROM onboarding_plan p LEFT JOIN teams t ON t.code = p.team_code"
+              " WHERE p.manager_id = managers.id AND p.action = 'changed'")
+    # New records, and the level history's first entry of each (kind `initial`): on PostgreSQL in one statement,
+    # the history taking the ids the insert returns; on SQLite found again by employee number.
+    reason = f"roster import #{import_id}"
+    created = ("INSERT INTO managers (employee_no, name, level, level_since, hire_date, status, team_id, branch_id,"
+               " email, phone, created_at) SELECT p.employee_no, p.name, p.level, p.level_since, p.hire_date,"
+               " p.status, t.id, p.branch_id, p.email, p.phone, :now FROM onboarding_plan p"
+               " LEFT JOIN teams t ON t.code = p.team_code WHERE p.action = 'new' ORDER BY p.line")
+    history_columns = ("INSERT INTO level_changes (manager_id, kind, from_level, to_level, effective_date, reason,"
+                       " created_at)")
+    if result.created and _postgres():
+        db.session.execute(text(
+            f"WITH created AS ({created} RETURNING id, level, level_since) {history_columns}"  # nosec B608 - only this module's table/column names and SQL fragments are spliced; values are bound
+            " SELECT id, 'initial', NULL, level, level_since, :reason, :now FROM created").bindparams(stamp),
+            {"now": now, "reason": reason})
+    elif result.created:
+        db.session.execute(text(created).bindparams(stamp), {"now": now})
+        db.session.execute(text(
+            f"{history_columns} SELECT m.id, 'initial', NULL, p.level, p.level_since, :reason, :now"  # nosec B608 - only this module's table/column names and SQL fragments are spliced; values are bound
+            " FROM onboarding_plan p JOIN managers m ON m.employee_no = p.employee_no WHERE p.action = 'new'")
+            .bindparams(stamp), {"now": now, "reason": reason})
+    # A changed level of a record that was there: kind `roster`, effective on level_since (not a promotion).
+    if result.updated:
+        db.session.execute(text(
+            f"{history_columns} SELECT manager_id, 'roster', old_level, level, level_since, :reason, :now"  # nosec B608 - only this module's table/column names and SQL fragments are spliced; values are bound
+            " FROM onboarding_plan WHERE action = 'changed' AND level <> old_level").bindparams(stamp),
+            {"now": now, "reason": reason})
     # Leavers' clients go to their row's `reassign_to` (who may be new in this file), else to the option's.
     if result.reassigned:
         target = _reassign_target(options) if options.reassign_to else None
@@ -706,18 +743,10 @@ def _apply_staff(result: ImportResult, options: Options, import_id: int, by_user
                   " JOIN onboarding_leavers l ON l.manager_id = c.manager_id"
                   " LEFT JOIN managers s ON s.employee_no = l.successor WHERE c.closed_on IS NULL",
                   {"target": target}, import_id, by_user, now)
-    # The level history: the first level of a new record; a roster change of an existing one.
-    reason = f"roster import #{import_id}"
-    db.session.execute(text(
-        "INSERT INTO level_changes (manager_id, kind, from_level, to_level, effective_date, reason, created_at)"
-        " SELECT m.id, 'initial', NULL, p.level, p.level_since, :reason, :now FROM onboarding_plan p"
-        " JOIN managers m ON m.employee_no = p.employee_no WHERE p.action = 'new'"
-        " UNION ALL SELECT p.manager_id, 'roster', p.old_level, p.level, p.level_since, :reason, :now"
-        " FROM onboarding_plan p WHERE p.action = 'changed' AND p.level <> p.old_level").bindparams(stamp),
-        {"now": now, "reason": reason})
     # Heads: the row marked head heads its team; a head marked `no` (or leaving) stops heading it.
-    _exec("UPDATE teams SET supervisor_id = NULL WHERE supervisor_id IN (SELECT m.id FROM onboarding_plan p"
-          " JOIN managers m ON m.employee_no = p.employee_no WHERE NOT p.team_head OR p.status = 'left')")
+    # (Only a record that existed before this import can head a team yet: its id is in the plan.)
+    _exec("UPDATE teams SET supervisor_id = NULL WHERE supervisor_id IN (SELECT manager_id FROM onboarding_plan"
+          " WHERE manager_id IS NOT NULL AND (NOT team_head OR status = 'left'))")
     _exec("UPDATE teams SET supervisor_id = m.id FROM onboarding_teams o JOIN managers m ON m.employee_no = o.head_no"  # nosec B608 - only this module's table/column names and SQL fragments are spliced; values are bound
           f" WHERE o.code = teams.code AND {_distinct('teams.supervisor_id', 'm.id')}")
     # A leaver's login stops working, as a closed client's does.
