@@ -9,12 +9,15 @@ In a database of its own (`portal_bench_onboarding`, migrated, empty), with gene
 Timed, each against its reference, in one run:
 (a) `import-staff` of the 10,000 rows (`import_file`, the operation behind the command: staging, every check,
     teams, staff records, the level history) against a raw COPY of the same file into an unlogged table of its
-    columns plus one INSERT … SELECT into `managers` (branch and team looked up by code);
+    columns plus one INSERT … SELECT into `managers` (branch and team looked up by code); each side the best of
+    two runs on the same tables (the reference rolled back twice; the import rehearsed, rolled back, then
+    committed);
 (b) `import-clients` of the 1,000,000 new clients against a raw COPY of the same file into an unlogged table
     plus one INSERT … SELECT into `clients` (branch and manager looked up by code and employee number);
 (c) the delta's `import-clients` against (b): the cost must follow the delta, not the table.
 The references run before the imports (then rolled back); the imports commit, so that the delta lands on the
-million clients; tables are vacuumed between the steps as autovacuum would.
+million clients; tables are vacuumed between the steps as autovacuum would. `BENCH_ONBOARDING_PARTS=staff` runs
+(a) alone: no client master is written or imported.
 """
 from __future__ import annotations
 
@@ -38,6 +41,8 @@ CITIES = ("北京", "上海", "深圳", "广州", "杭州", "成都", "武汉", 
 STAFF = 10_000
 TEAM_SIZE = 10
 CLIENTS = int(os.environ.get("BENCH_ONBOARDING_CLIENTS", 1_000_000))
+PARTS = tuple(part.strip() for part in os.environ.get("BENCH_ONBOARDING_PARTS", "staff,clients").split(",")
+              if part.strip())
 DELTA = {"reassigned": 2_000, "closed": 500, "phone": 5_000, "new": 2_500}
 CLIENT_HEADER = ("client_no", "name", "id_type", "id_number", "birth_date", "sex", "phone", "email", "branch",
                  "opened_on", "manager_employee_no", "status", "closed_on")
@@ -54,8 +59,8 @@ def _resident_id(region: str, born: date, sequence: int) -> str:
     return body + ID_CHECK[sum(map(mul, map(int, body), ID_WEIGHTS)) % 11]
 
 
-def write_files(directory: Path, today: date) -> dict[str, Path]:
-    """The branch, staff, client and delta files (deterministic)."""
+def write_files(directory: Path, today: date, clients: bool = True) -> dict[str, Path]:
+    """The branch, staff, client and delta files (deterministic); without `clients`, branches and staff only."""
     rng = random.Random(15)
     paths = {name: directory / f"{name}.csv" for name in ("branches", "staff", "clients", "delta")}
     branches = [f"BR{n:02d}" for n in range(1, 21)]
@@ -81,6 +86,8 @@ def write_files(directory: Path, today: date) -> dict[str, Path]:
                              hired.isoformat(), "active", f"s{n + 1}@example.com", f"139{n + 1:08d}"))
             if n % TEAM_SIZE:
                 managers.append((employee_no, branch))
+    if not clients:
+        return {name: paths[name] for name in ("branches", "staff")}
     rows = []
     with paths["clients"].open("w", newline="", encoding="utf-8") as out:
         writer = csv.writer(out)
@@ -152,15 +159,18 @@ def _reference(url: str, path: Path, table: str) -> float:
     return seconds
 
 
-def _import(app, kind: str, path: Path) -> tuple[float, dict]:
-    """Seconds for the import operation in-process, committed."""
+def _import(app, kind: str, path: Path, commit: bool = True) -> tuple[float, dict]:
+    """Seconds for the import operation in-process, committed (or rolled back: a rehearsal)."""
     from models import db
     from portal.imports.onboarding import import_file
 
     with app.app_context():
         start = time.perf_counter()
         result = import_file(kind, path, source="cli", limit=200)
-        db.session.commit()
+        if commit:
+            db.session.commit()
+        else:
+            db.session.rollback()
         seconds = time.perf_counter() - start
         db.engine.dispose()
     return seconds, result.as_dict()
@@ -182,27 +192,39 @@ def run(report, url: str | None = None) -> None:
     app = create_app({"DATABASE_URL": own, "PORTAL_ENV": "development"})
     with app.app_context():
         today = business_today()
+    clients = "clients" in PARTS
     with tempfile.TemporaryDirectory(prefix="bench-onboarding-") as directory:
-        paths = write_files(Path(directory), today)
+        paths = write_files(Path(directory), today, clients=clients)
         _import(app, "branches", paths["branches"])
         _vacuum(own)
+        # Both sides the best of two runs on the same empty tables: the reference rolled back twice, the import
+        # rehearsed (rolled back) and then committed.
         staff_reference = min(_reference(own, paths["staff"], "managers") for _ in range(2))
+        rehearsal, _counts = _import(app, "staff", paths["staff"], commit=False)
         staff_seconds, staff = _import(app, "staff", paths["staff"])
-        _vacuum(own)
-        clients_reference = _reference(own, paths["clients"], "clients")
-        full_seconds, full = _import(app, "clients", paths["clients"])
-        _vacuum(own)
-        delta_seconds, delta = _import(app, "clients", paths["delta"])
-    if staff["created"] != STAFF or full["created"] != CLIENTS:
-        raise RuntimeError(f"the imports created {staff['created']} staff and {full['created']} clients")
-    if (delta["reassigned"], delta["closed"], delta["created"]) != (DELTA["reassigned"], DELTA["closed"], DELTA["new"]):
-        raise RuntimeError(f"the delta did not do what it carries: {delta}")
+        staff_first = max(rehearsal, staff_seconds)
+        staff_seconds = min(rehearsal, staff_seconds)
+        if clients:
+            _vacuum(own)
+            clients_reference = _reference(own, paths["clients"], "clients")
+            full_seconds, full = _import(app, "clients", paths["clients"])
+            _vacuum(own)
+            delta_seconds, delta = _import(app, "clients", paths["delta"])
+    if staff["created"] != STAFF:
+        raise RuntimeError(f"the import created {staff['created']} staff")
     report("onboarding_staff_s", round(staff_seconds, 2),
            f"import-staff of {STAFF:,} rows, teams and level history (s)")
     report("onboarding_staff_reference_s", round(staff_reference, 2),
            "reference: raw COPY of the roster + one INSERT ... SELECT into managers (s)")
     report("onboarding_staff_ratio", round(staff_seconds / staff_reference, 2),
-           "import-staff / reference (target <= 3)")
+           "import-staff / reference, each the best of two runs (target <= 3)")
+    report("onboarding_staff_slower_s", round(staff_first, 2), "import-staff, the slower of its two runs (s)")
+    if not clients:
+        return
+    if full["created"] != CLIENTS:
+        raise RuntimeError(f"the import created {full['created']} clients")
+    if (delta["reassigned"], delta["closed"], delta["created"]) != (DELTA["reassigned"], DELTA["closed"], DELTA["new"]):
+        raise RuntimeError(f"the delta did not do what it carries: {delta}")
     report("onboarding_clients_s", round(full_seconds, 2), f"import-clients of {CLIENTS:,} new clients (s)")
     report("onboarding_clients_reference_s", round(clients_reference, 2),
            "reference: raw COPY of the master + one INSERT ... SELECT into clients (s)")
