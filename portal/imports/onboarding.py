@@ -710,22 +710,17 @@ def _apply_staff(result: ImportResult, options: Options, import_id: int, by_user
               " level_since = p.level_since, hire_date = p.hire_date, status = p.status, email = p.email,"
               " phone = p.phone FROM onboarding_plan p LEFT JOIN teams t ON t.code = p.team_code"
               " WHERE p.manager_id = managers.id AND p.action = 'changed'")
-    # New records, and the level history's first entry of each (kind `initial`): on PostgreSQL in one statement,
-    # the history taking the ids the insert returns; on SQLite found again by employee number.
+    # New records, then the level history's first entry of each (kind `initial`), found by employee number.
     reason = f"roster import #{import_id}"
-    created = ("INSERT INTO managers (employee_no, name, level, level_since, hire_date, status, team_id, branch_id,"
-               " email, phone, created_at) SELECT p.employee_no, p.name, p.level, p.level_since, p.hire_date,"
-               " p.status, t.id, p.branch_id, p.email, p.phone, :now FROM onboarding_plan p"
-               " LEFT JOIN teams t ON t.code = p.team_code WHERE p.action = 'new' ORDER BY p.line")
     history_columns = ("INSERT INTO level_changes (manager_id, kind, from_level, to_level, effective_date, reason,"
                        " created_at)")
-    if result.created and _postgres():
+    if result.created:
         db.session.execute(text(
-            f"WITH created AS ({created} RETURNING id, level, level_since) {history_columns}"  # nosec B608 - only this module's table/column names and SQL fragments are spliced; values are bound
-            " SELECT id, 'initial', NULL, level, level_since, :reason, :now FROM created").bindparams(stamp),
-            {"now": now, "reason": reason})
-    elif result.created:
-        db.session.execute(text(created).bindparams(stamp), {"now": now})
+            "INSERT INTO managers (employee_no, name, level, level_since, hire_date, status, team_id, branch_id,"
+            " email, phone, created_at) SELECT p.employee_no, p.name, p.level, p.level_since, p.hire_date,"
+            " p.status, t.id, p.branch_id, p.email, p.phone, :now FROM onboarding_plan p"
+            " LEFT JOIN teams t ON t.code = p.team_code WHERE p.action = 'new' ORDER BY p.line").bindparams(stamp),
+            {"now": now})
         db.session.execute(text(
             f"{history_columns} SELECT m.id, 'initial', NULL, p.level, p.level_since, :reason, :now"  # nosec B608 - only this module's table/column names and SQL fragments are spliced; values are bound
             " FROM onboarding_plan p JOIN managers m ON m.employee_no = p.employee_no WHERE p.action = 'new'")
