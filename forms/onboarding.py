@@ -17,5 +17,6 @@ class OnboardingImportForm(FlaskForm):
         FileRequired(message=_l("Choose a CSV or XLSX file to import.")),
         FileAllowed(["csv", "xlsx"], message=_l("Only .csv and .xlsx files can be imported."))])
     dry_run = BooleanField(_l("Check only: count what would change and write nothing"))
-    reassign_to = StringField(_l("Staff roster: move the clients of everyone leaving to (employee number)"),
+    reassign_to = StringField(_l("Staff roster: move the clients of everyone leaving whose row names no "
+                                 "reassign_to to (employee number)"),
                               validators=[Optional(), Length(max=20)])
