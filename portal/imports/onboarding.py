@@ -395,8 +395,11 @@ def _exec(sql: str, params: dict | None = None):
 
 
 def _drop_temp_tables() -> None:
+    if _postgres():  # one statement for all of them (SQLite drops one table a statement)
+        _exec("DROP TABLE IF EXISTS " + ", ".join(f"pg_temp.{name}" for name in TEMP_TABLES))
+        return
     for name in TEMP_TABLES:
-        _exec(f"DROP TABLE IF EXISTS {'pg_temp' if _postgres() else 'temp'}.{name}")
+        _exec(f"DROP TABLE IF EXISTS temp.{name}")
 
 
 def _staging_type(column: Column) -> str:
