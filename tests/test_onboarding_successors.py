@@ -110,6 +110,7 @@ def test_refused_without_a_successor_then_moved_to_one_hired_in_the_same_file(ap
     assert "K202600001" in successor_book and "K202600002" in successor_book
     assert "K202600001" not in client.get("/managers/E10002/book").get_data(as_text=True)
     assert f"import #{result.import_id}" in client.get("/clients/K202600001/assignments").get_data(as_text=True)
+    assert "status,email,phone[,reassign_to]" in client.get("/admin/imports").get_data(as_text=True)
     # The same file again changes nothing: the leaver has no clients left to move.
     again = import_file("staff", path)
     db.session.commit()
