@@ -707,7 +707,7 @@ def _apply_staff(result: ImportResult, options: Options, import_id: int, by_user
     db.session.execute(text("INSERT INTO teams (code, name, branch_id, created_at) SELECT code, name, branch_id, :now"
                             " FROM onboarding_teams WHERE team_id IS NULL ORDER BY code").bindparams(stamp),
                        {"now": now})
-    # Each row's team by its code (every team of the file exists now): one hash join, not an update of the plan.
+    # Each row's team found by its code: every team of the file exists now.
     if result.updated:
         _exec("UPDATE managers SET name = p.name, branch_id = p.branch_id, team_id = t.id, level = p.level,"
               " level_since = p.level_since, hire_date = p.hire_date, status = p.status, email = p.email,"
