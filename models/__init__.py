@@ -59,7 +59,7 @@ from models.evaluations import (  # noqa: E402,F401
 from models.followups import FollowupLog  # noqa: E402,F401
 from models.imports import DataImport  # noqa: E402,F401
 from models.investor import ProfessionalApplication  # noqa: E402,F401
-from models.people import LEVELS, ROLES, STAFF_STATUSES, ApiToken, Manager, Team, User  # noqa: E402,F401
+from models.people import ROLES, STAFF_STATUSES, ApiToken, Manager, Team, User  # noqa: E402,F401
 from models.reminders import ReminderDelivery  # noqa: E402,F401
 from models.risk import (  # noqa: E402,F401
     AssessmentConfirmation,

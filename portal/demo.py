@@ -14,8 +14,9 @@ from operator import itemgetter, mul
 
 from sqlalchemy import func, insert, select, text
 
-from models import LEVELS, Branch, Client, Manager, QuestionnaireVersion, Team, User, db, utcnow
+from models import Branch, Client, Manager, QuestionnaireVersion, Team, User, db, utcnow
 from portal.audit import record
+from portal.rules.vocabulary import LEVELS
 
 SURNAMES = [
     ("王", "Wang"), ("李", "Li"), ("张", "Zhang"), ("刘", "Liu"), ("陈", "Chen"), ("杨", "Yang"), ("黄", "Huang"),
@@ -332,7 +333,7 @@ def _at_noon_china(day: date) -> datetime:
 def _batches(clients: Iterable[dict], history: ProfileHistory, size: int = 20000,
              followups: FollowupHistory | None = None):
     """Rows for clients and their suitability records, a batch at a time (bounded memory)."""
-    from portal.operations.risk import add_months
+    from portal.rules.calendar import add_months
 
     created_at = utcnow()
     version_id = history.version["id"] if history.version else None

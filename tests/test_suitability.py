@@ -11,7 +11,7 @@ from sqlalchemy.exc import DatabaseError
 from models import AuditEntry, Client, Product, SuitabilityConfirmation, SuitabilityRecord, User, db
 from portal.operations import suitability as ops
 from portal.operations.errors import OperationError
-from portal.operations.risk import add_months, business_today
+from portal.rules.calendar import add_months, business_today
 from tests.conftest import csrf_token
 
 # --- helpers ---------------------------------------------------------------------------------------

@@ -48,20 +48,19 @@ from portal.clients.queries import branch_name
 from portal.compliance.queries import (
     NO_PROFILE,
     SUBSCRIBED_OUTCOMES,
-    TIERS,
     AsOf,
     Matrix,
     Scope,
     client_list,
-    end_of_business_day,
     matrix,
     mismatch_list,
     retake_raises,
 )
 from portal.exports import neutralise
-from portal.operations.risk import BUSINESS_TZ, EXPIRING_DAYS, add_months, business_today
 from portal.replica import report_connection
-from portal.rules.questionnaire import RISK_CLASSES
+from portal.rules.calendar import BUSINESS_TZ, add_months, business_today, end_of_business_day
+from portal.rules.profile import EXPIRING_DAYS
+from portal.rules.vocabulary import RISK_CLASSES, TIERS
 
 PARTS = ("matrix", "profiles", "mismatches", "warnings", "elderly", "lowest", "professional", "retakes")
 LANGUAGES = ("zh_CN", "en")

@@ -21,9 +21,10 @@ from models import AssetSnapshot, Client, ClientTier, TierThresholdSet, db, utcn
 from models.types import UTCDateTime
 from portal.audit import record
 from portal.operations.errors import OperationError
-from portal.operations.risk import add_months
 from portal.rules import numbers
-from portal.rules.tiering import TIERS, ThresholdError, TierThreshold, tier_case_sql, validate_thresholds
+from portal.rules.calendar import add_months
+from portal.rules.tiering import ThresholdError, TierThreshold, tier_case_sql, validate_thresholds
+from portal.rules.vocabulary import TIERS
 
 MONEY = Numeric(18, 2)
 # Imports and re-tiers of the same data take turns (PostgreSQL advisory lock, held to the commit).

@@ -37,10 +37,11 @@ from portal.formatting import portal_language
 from portal.operations import ladder
 from portal.operations import promotions as operations
 from portal.operations.errors import OperationError, attach_error
-from portal.operations.risk import business_today
 from portal.pagination import Page, page_arg, paginate
 from portal.promotions import charts, reports
-from portal.rules.evaluation import BAND_CODES, DIMENSIONS, LEVELS, level_duties
+from portal.rules.calendar import business_today
+from portal.rules.evaluation import BAND_CODES, DIMENSIONS, level_duties
+from portal.rules.vocabulary import LEVELS
 
 bp = Blueprint("promotions", __name__)
 

@@ -16,9 +16,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from itertools import pairwise
 
-from portal.rules.questionnaire import RISK_CLASSES
+from portal.rules.vocabulary import RISK_CLASSES, TIERS
 
-TIERS = (1, 2, 3, 4)
 PACKAGES = ("premier", "advantage", "essential")
 PACKAGE_NAMES = {
     "premier": {"zh_CN": "尊享版", "en": "Premier"},
