@@ -41,7 +41,7 @@ def utcnow() -> datetime:
 
 from models.audit import AuditEntry  # noqa: E402,F401
 from models.branches import Branch  # noqa: E402,F401
-from models.clients import ID_TYPES, BookVersion, Client, ClientAssignment  # noqa: E402,F401
+from models.clients import BookVersion, Client, ClientAssignment  # noqa: E402,F401
 from models.credit import CreditAccount, CreditScreening  # noqa: E402,F401
 from models.evaluations import (  # noqa: E402,F401
     ComplianceFlag,

@@ -58,9 +58,7 @@ def product(level: int, code: str | None = None, active: bool = True) -> Product
 
 def aged(client: Client, years: int, plus_days: int = 0) -> None:
     """Make the client exactly `years` old today (`plus_days` later birth makes them a day short of it)."""
-    from portal.demo import years_before
-
-    client.birth_date = years_before(business_today(), years) + timedelta(days=plus_days)
+    client.birth_date = add_months(business_today(), -12 * years) + timedelta(days=plus_days)
 
 
 @pytest.fixture

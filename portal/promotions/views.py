@@ -30,6 +30,7 @@ from models import (
     User,
     db,
 )
+from models.evaluations import NOMINATION_STATES
 from portal.access import allow, deny, manager_or_404, supervised_team_ids
 from portal.collation import by_pinyin
 from portal.exports import download
@@ -396,7 +397,6 @@ def close_flag(employee_no: str):
 # --- nominations: lists and the checker's decision -------------------------------------------------------
 
 
-NOMINATION_STATES = ("pending", "approved", "rejected")
 CALIBRATION_PER_PAGE = 25
 
 
