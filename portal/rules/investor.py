@@ -3,8 +3,9 @@
 Pure rules: standard library and ``decimal`` only. A natural person qualifies as professional with
 financial assets of at least 5,000,000 CNY, or an average annual income of at least 500,000 CNY over
 three years, together with at least two years of investment experience. Each criterion is met, not met,
-or has no data; the portal never guesses what it does not hold (the income figure is never held), so
-the overall result is "no_data" when experience is met but neither means can be shown either way.
+or has no data: the portal never guesses what it does not hold (it holds no income figures). Overall:
+not met when experience is not met or both means are not met; met when experience and one means are
+met; otherwise no data, and compliance decides on the client's evidence.
 """
 from __future__ import annotations
 
