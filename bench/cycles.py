@@ -52,8 +52,7 @@ def _round(url: str, repeats: int) -> dict:
     from models import Evaluation, EvaluationCycle, EvaluationWeightSet, PromotionRecommendation, PromotionRun, db
     from portal.operations.evaluations import close_cycle
     from portal.operations.promotions import run_engine
-    from portal.operations.risk import business_today
-    from portal.rules.promotion import add_months
+    from portal.rules.calendar import add_months, business_today
 
     weight_set = db.session.scalar(select(EvaluationWeightSet).order_by(EvaluationWeightSet.version.desc()).limit(1))
     closed = db.session.execute(select(EvaluationCycle.id, EvaluationCycle.start_date)

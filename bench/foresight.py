@@ -73,9 +73,10 @@ def run(report, url: str, runs: int = 3) -> None:
     from models import User, db
     from portal import create_app
     from portal.compliance.pack import build_pdf, build_xlsx, collect
-    from portal.operations.risk import business_today
-    from portal.operations.tiering import contribution_window, latest_statistics_date
+    from portal.operations.tiering import latest_statistics_date
     from portal.operations.users import create_api_token
+    from portal.rules.calendar import business_today
+    from portal.rules.tiering import contribution_window
 
     with psycopg.connect(url, autocommit=True) as conn:
         for table in ("clients", "client_tiers", "risk_profiles", "asset_snapshots", "revenue_records",

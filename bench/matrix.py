@@ -80,7 +80,7 @@ def run(report, url: str, runs_today: int = 7, runs_as_of: int = 3) -> None:
     os.environ["DATABASE_URL"] = url
     os.environ.setdefault("PORTAL_ENV", "development")
     from portal import create_app
-    from portal.operations.risk import business_today
+    from portal.rules.calendar import business_today
 
     with psycopg.connect(url, autocommit=True) as conn:
         for table in ("clients", "client_tiers", "risk_profiles"):

@@ -184,7 +184,7 @@ def _vacuum(url: str) -> None:
 def run(report, url: str | None = None) -> None:
     """`url` (the foundation's database) is not used: these imports need an empty database of their own."""
     from portal import create_app
-    from portal.operations.risk import business_today
+    from portal.rules.calendar import business_today
 
     own = fresh_database("portal_bench_onboarding")
     flask(["db", "upgrade"], own)

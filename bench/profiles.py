@@ -14,7 +14,8 @@ def run(report, url: str, lookups: int = 1000) -> None:
 
     from models import Client, db
     from portal import create_app
-    from portal.operations.risk import business_today, profile_as_of
+    from portal.operations.risk import profile_as_of
+    from portal.rules.calendar import business_today
 
     app = create_app({"DATABASE_URL": url, "PORTAL_ENV": "development"})
     with app.app_context():

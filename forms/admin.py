@@ -6,7 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, ValidationError
 
-from models import LEVELS
+from portal.rules.vocabulary import LEVELS
 
 
 def not_future(form, field):

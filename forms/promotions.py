@@ -20,7 +20,8 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from portal.operations.ladder import MAX_EVALUATIONS, MAX_MONTHS, NOTE_MAX, THRESHOLD_FIELDS, TRANSITIONS
 from portal.operations.promotions import NOTE_MAX as FLAG_NOTE_MAX
 from portal.operations.promotions import REASON_MAX
-from portal.rules.evaluation import BAND_CODES, DIMENSIONS, LEVELS
+from portal.rules.evaluation import BAND_CODES, DIMENSIONS
+from portal.rules.vocabulary import LEVELS
 
 WEIGHT_MESSAGE = _l("Each weight is a whole number from 0 to 100.")
 THRESHOLD_MESSAGE = _l("Enter a number from 0 to 100 with at most two decimals.")

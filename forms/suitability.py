@@ -4,8 +4,8 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from portal.rules.questionnaire import RISK_CLASSES
-from portal.rules.tiering import PACKAGES, TIERS
+from portal.rules.tiering import PACKAGES
+from portal.rules.vocabulary import RISK_CLASSES, TIERS
 
 
 def cell_field_name(tier: int, risk_class: str) -> str:

@@ -41,7 +41,7 @@ def utcnow() -> datetime:
 
 from models.audit import AuditEntry  # noqa: E402,F401
 from models.branches import Branch  # noqa: E402,F401
-from models.clients import ID_TYPES, BookVersion, Client, ClientAssignment  # noqa: E402,F401
+from models.clients import BookVersion, Client, ClientAssignment  # noqa: E402,F401
 from models.credit import CreditAccount, CreditScreening  # noqa: E402,F401
 from models.evaluations import (  # noqa: E402,F401
     ComplianceFlag,
@@ -59,7 +59,7 @@ from models.evaluations import (  # noqa: E402,F401
 from models.followups import FollowupLog  # noqa: E402,F401
 from models.imports import DataImport  # noqa: E402,F401
 from models.investor import ProfessionalApplication  # noqa: E402,F401
-from models.people import LEVELS, ROLES, STAFF_STATUSES, ApiToken, Manager, Team, User  # noqa: E402,F401
+from models.people import ROLES, STAFF_STATUSES, ApiToken, Manager, Team, User  # noqa: E402,F401
 from models.reminders import ReminderDelivery  # noqa: E402,F401
 from models.risk import (  # noqa: E402,F401
     AssessmentConfirmation,

@@ -12,9 +12,6 @@ from models.branches import Branch
 from models.people import Manager, User
 from models.types import UTCDateTime
 
-ID_TYPES = ("resident_id", "passport", "hk_macau_permit", "taiwan_permit", "foreign_permanent")
-SEXES = ("M", "F")
-
 
 def mask_id_number(number: str | None) -> str:
     """`110101199001011234` → `1101**********1234`: first four and last four kept."""

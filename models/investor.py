@@ -13,7 +13,6 @@ from models.people import User
 from models.types import UTCDateTime
 
 APPLICATION_STATUSES = ("pending", "approved", "rejected")
-INVESTOR_CATEGORIES = ("ordinary", "professional")
 
 
 class ProfessionalApplication(db.Model):

@@ -10,10 +10,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from models import db, utcnow
 from models.branches import Branch
 from models.types import UTCDateTime
+from portal.rules.vocabulary import LEVELS
 
 ROLES = ("client", "rm", "supervisor", "compliance", "admin")
 STAFF_ROLES = ("rm", "supervisor", "compliance", "admin")
-LEVELS = ("junior", "mid", "senior", "principal")
 STAFF_STATUSES = ("active", "on_leave", "left")
 
 

@@ -14,12 +14,11 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from models import db, utcnow
 from models.people import User
 from models.types import UTCDateTime
+from portal.rules.profile import DEFAULT_RETAKES_PER_DAY, DEFAULT_VALIDITY_MONTHS
+from portal.rules.vocabulary import CONFIRMATION_METHODS, GRADES
 
 VERSION_STATUSES = ("draft", "active", "retired")
 CHANNELS = ("self", "assisted")
-CONFIRMATION_METHODS = ("client", "paper")
-RISK_CLASSES = ("conservative", "balanced", "aggressive")
-GRADES = ("C1", "C2", "C3", "C4", "C5")
 
 
 class QuestionnaireVersion(db.Model):
@@ -39,9 +38,10 @@ class QuestionnaireVersion(db.Model):
     # Deferred: pages read a published version's parsed definition from a per-process cache
     # (portal.operations.risk.definition_of), so the JSON is fetched only when it is not cached.
     definition: Mapped[Any] = mapped_column(JSON, deferred=True)
-    validity_months: Mapped[int] = mapped_column(Integer, default=24)
+    validity_months: Mapped[int] = mapped_column(Integer, default=DEFAULT_VALIDITY_MONTHS)
     # Submissions a client may make per business day under this version (own and assisted together).
-    retakes_per_day: Mapped[int] = mapped_column(Integer, default=3, server_default=text("3"))
+    retakes_per_day: Mapped[int] = mapped_column(Integer, default=DEFAULT_RETAKES_PER_DAY,
+                                                 server_default=text(str(DEFAULT_RETAKES_PER_DAY)))
     based_on_id: Mapped[int | None] = mapped_column(ForeignKey("questionnaire_versions.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

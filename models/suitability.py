@@ -15,10 +15,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from models import db, utcnow
 from models.people import User
 from models.types import UTCDateTime
+from portal.rules.suitability import OUTCOMES
+from portal.rules.vocabulary import CONFIRMATION_METHODS
 
 ACTIONS = ("recommendation", "subscription")
-OUTCOMES = ("allowed", "warning", "refused")
-CONFIRMATION_METHODS = ("client", "paper")
 
 
 class Product(db.Model):

@@ -19,10 +19,11 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from models import db, utcnow
 from models.types import UTCDateTime
+from portal.rules.tiering import PACKAGES
+from portal.rules.vocabulary import RISK_CLASSES, TIERS
 
 MONEY = Numeric(18, 2)
 ASSET_PARTS = ("cash", "a_shares", "b_shares", "funds", "warrants", "bonds", "collective_products")
-PACKAGES = ("premier", "advantage", "essential")
 
 
 class AssetSnapshot(db.Model):
@@ -86,7 +87,7 @@ class ClientTier(db.Model):
 
     __tablename__ = "client_tiers"
     __table_args__ = (
-        CheckConstraint("tier BETWEEN 1 AND 4", name="tier"),
+        CheckConstraint(f"tier BETWEEN {TIERS[0]} AND {TIERS[-1]}", name="tier"),
         Index("uq_client_tiers_client_date", "client_id", "stat_date", unique=True),
         Index("ix_client_tiers_stat_date_tier", "stat_date", "tier"),
         # The matrix as of a past date: one index-only probe per client for its tier row.
@@ -124,8 +125,8 @@ class PackageCell(db.Model):
 
     __tablename__ = "package_cells"
     __table_args__ = (
-        CheckConstraint("tier BETWEEN 1 AND 4", name="tier"),
-        CheckConstraint("risk_class IN ('conservative', 'balanced', 'aggressive')", name="risk_class"),
+        CheckConstraint(f"tier BETWEEN {TIERS[0]} AND {TIERS[-1]}", name="tier"),
+        CheckConstraint(f"risk_class IN {RISK_CLASSES}", name="risk_class"),
     )
 
     tier: Mapped[int] = mapped_column(SmallInteger, primary_key=True)

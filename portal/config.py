@@ -5,6 +5,8 @@ import os
 from datetime import timedelta
 from pathlib import Path
 
+from portal.rules.calendar import BUSINESS_TZ
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 DEV_SECRET_KEY = "dev-only-secret-key-never-used-in-production"
 ENVIRONMENTS = ("development", "production", "testing")
@@ -83,7 +85,7 @@ class Config:
 
         self.WTF_CSRF_TIME_LIMIT = None  # the CSRF token lives as long as the session
         self.BABEL_DEFAULT_LOCALE = "zh_CN"
-        self.BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
+        self.BABEL_DEFAULT_TIMEZONE = BUSINESS_TZ.key  # pages show China time, the business day's zone
         self.BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "translations")
         self.LANGUAGES = ("zh_CN", "en")
         self.PER_PAGE = 25

@@ -14,8 +14,10 @@ from operator import itemgetter, mul
 
 from sqlalchemy import func, insert, select, text
 
-from models import LEVELS, Branch, Client, Manager, QuestionnaireVersion, Team, User, db, utcnow
+from models import Branch, Client, Manager, QuestionnaireVersion, Team, User, db, utcnow
 from portal.audit import record
+from portal.rules.calendar import add_months
+from portal.rules.vocabulary import LEVELS
 
 SURNAMES = [
     ("王", "Wang"), ("李", "Li"), ("张", "Zhang"), ("刘", "Liu"), ("陈", "Chen"), ("杨", "Yang"), ("黄", "Huang"),
@@ -84,19 +86,11 @@ def _random_date(rng: random.Random, start: date, end: date) -> date:
     return start + timedelta(days=rng.randrange((end - start).days + 1))
 
 
-def years_before(day: date, years: int) -> date:
-    """The same calendar day `years` earlier (29 February becomes 28 February)."""
-    try:
-        return day.replace(year=day.year - years)
-    except ValueError:
-        return day.replace(year=day.year - years, day=28)
-
-
 def _birth_date(rng: random.Random, today: date) -> date:
     """A birth date giving an age of 18–88 today; investors skew middle-aged, with a tail past 65."""
     age = min(max(int(rng.gauss(46, 13)), 18), 88)
-    latest = years_before(today, age)  # turned `age` today at the latest
-    earliest = years_before(today, age + 1) + timedelta(days=1)
+    latest = add_months(today, -12 * age)  # turned `age` today at the latest
+    earliest = add_months(today, -12 * (age + 1)) + timedelta(days=1)
     return _random_date(rng, earliest, latest)
 
 
@@ -133,7 +127,7 @@ def build_staff(plan: DemoPlan, rng: random.Random):
             elif team_no == 1 and position <= len(LEVELS):
                 level = LEVELS[position - 1]  # the first team shows every level of the ladder
             else:
-                level = rng.choices(("junior", "mid", "senior", "principal"), weights=(40, 32, 20, 8))[0]
+                level = rng.choices(LEVELS, weights=(40, 32, 20, 8))[0]
             years = {"junior": (0, 3), "mid": (2, 8), "senior": (5, 15), "principal": (8, 22)}[level]
             hire = today - timedelta(days=rng.randint(years[0] * 365 + 30, years[1] * 365 + 200))
             level_since = _random_date(rng, hire, today - timedelta(days=20))
@@ -166,7 +160,7 @@ def client_rows(plan: DemoPlan, rng: random.Random, teams: list[dict], managers:
         name, pinyin = person_name(rng)
         birth = _birth_date(rng, today)
         branch = branch_of_team[manager["team_id"]]
-        adult = years_before(birth, -18)
+        adult = add_months(birth, 12 * 18)
         opened = _random_date(rng, max(adult, date(2003, 1, 1)), today - timedelta(days=1))
         phone = f"1{rng.choice('3456789')}{rng.randrange(10**9):09d}"
         id_number = resident_id(region_of_branch[branch], birth, rng.randrange(1000))
@@ -332,7 +326,6 @@ def _at_noon_china(day: date) -> datetime:
 def _batches(clients: Iterable[dict], history: ProfileHistory, size: int = 20000,
              followups: FollowupHistory | None = None):
     """Rows for clients and their suitability records, a batch at a time (bounded memory)."""
-    from portal.operations.risk import add_months
 
     created_at = utcnow()
     version_id = history.version["id"] if history.version else None

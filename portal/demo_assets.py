@@ -23,8 +23,8 @@ from sqlalchemy import Date, bindparam, text
 
 from models import db, utcnow
 from models.types import UTCDateTime
-from portal.operations.risk import add_months
 from portal.operations.tiering import retier_at
+from portal.rules.calendar import add_months
 
 # log(total assets): mean and spread of the normal behind the log-normal.
 ASSETS_MU, ASSETS_SIGMA = 11.1, 1.66

@@ -27,9 +27,9 @@ from models import (
 )
 from portal.operations import promotions
 from portal.operations.errors import OperationError
-from portal.operations.risk import BUSINESS_TZ
-from portal.rules.evaluation import DIMENSIONS, LEVELS, band_for
-from portal.rules.promotion import add_months
+from portal.rules.calendar import BUSINESS_TZ, add_months
+from portal.rules.evaluation import DIMENSIONS, band_for
+from portal.rules.vocabulary import LEVELS
 
 HISTORY_QUARTERS = 6
 RATING_SHARE = 20  # one client in 20 rates their manager each quarter

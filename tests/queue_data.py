@@ -67,7 +67,8 @@ def seed_every_queue() -> dict:
     mismatch, an application and a grade raised on retake; admin also an import refused; client_a: the warning to confirm and the questionnaire (expiring profile)."""
     from portal.operations import evaluations as evaluation_ops
     from portal.operations import suitability as suitability_ops
-    from portal.operations.risk import active_version, business_today, put_in_force
+    from portal.operations.risk import active_version, put_in_force
+    from portal.rules.calendar import business_today
     from portal.rules.questionnaire import risk_class_of
 
     today = business_today()

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from models import AssetSnapshot, AuditEntry, Client, ClientTier, RevenueRecord, db
-from portal.operations.risk import add_months, business_today
+from portal.rules.calendar import add_months, business_today
 
 PARTS = ("cash", "a_shares", "b_shares", "funds", "warrants", "bonds", "collective_products")
 

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from models import Client, CreditScreening, FollowupLog, db
-from portal.operations.risk import business_today
+from portal.rules.calendar import business_today
 from portal.rules.credit import CLASSES, CODES, KINDS, STATUSES
 
 CLEAN = "N" * 24

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import pytest
 
-from portal.operations.risk import business_today
+from portal.rules.calendar import business_today
 from tests.test_matrix import build, give_tier
 
 PATH = "/api/v1/suitability-matrix"

@@ -29,7 +29,7 @@ def many_retakes(app):
 
 def record_age() -> str:
     """The age option the client's birth date gives today (the API takes it from the records)."""
-    from portal.operations.risk import business_today
+    from portal.rules.calendar import business_today
 
     return rules.age_answer(DEF, BIRTH_DATE, business_today())[1]
 
@@ -133,7 +133,7 @@ def test_not_json_is_400(client, world, token_for):
 
 
 def test_profile_as_of_past_dates(client, world, token_for):
-    from portal.operations.risk import add_months, business_today
+    from portal.rules.calendar import add_months, business_today
 
     token = token_for("client_a")
     client.post("/api/v1/clients/CA0001/assessments", json={"answers": answers(0)}, headers=bearer(token))

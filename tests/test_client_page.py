@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from models import AuditEntry, Client, FollowupLog, db
-from portal.operations.risk import business_today
+from portal.rules.calendar import business_today
 from tests.conftest import csrf_token
 
 TAB_RE = re.compile(r'<a class="nav-link( active)?" href="([^"]+)" data-tab="([a-z]+)"')

@@ -11,7 +11,7 @@ from models import Evaluation, EvaluationCycle, LevelChange, PromotionRecommenda
 from portal.operations import evaluations as cycles
 from portal.operations import promotions as operations
 from portal.operations.errors import OperationError
-from portal.rules.promotion import add_months
+from portal.rules.calendar import add_months
 from tests.conftest import csrf_token
 from tests.test_promotions import TODAY, set_level, user
 

@@ -81,7 +81,7 @@ def small_world(url: str) -> dict:
 
 
 def business_today() -> date:
-    from portal.operations.risk import business_today as today
+    from portal.rules.calendar import business_today as today
 
     return today()
 

@@ -6,7 +6,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from models import Client, FollowupLog, db
-from portal.operations.risk import business_today
+from portal.rules.calendar import business_today
 from tests.conftest import csrf_token
 
 

@@ -10,7 +10,7 @@ from sqlalchemy.exc import DatabaseError
 from models import AuditEntry, Client, FollowupLog, User, db
 from portal.operations.errors import OperationError
 from portal.operations.followups import log_followup
-from portal.operations.risk import business_today
+from portal.rules.calendar import business_today
 from tests.conftest import csrf_token
 
 

@@ -94,7 +94,7 @@ def test_no_server_banner_and_request_limits(pg_url, tmp_path):
 def test_a_request_past_its_deadline_is_answered_503_by_the_portal(pg_url, tmp_path):
     """The finding: a request the worker could not finish got gunicorn's bare 500 without security headers."""
     token = _world(pg_url)
-    from portal.operations.risk import business_today
+    from portal.rules.calendar import business_today
 
     day = (business_today().replace(day=1) - timedelta(days=1)).isoformat()
     rows = [{"client_no": f"CA000{1 + n % 3}", "date": day, "cash": "1", "a_shares": "0", "b_shares": "0",

@@ -14,7 +14,7 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from models import AuditEntry, Client, ClientTier, TierThresholdSet, db
-from portal.operations.risk import business_today
+from portal.rules.calendar import business_today
 from tests.conftest import Auth, csrf_token
 
 PARTS = ("cash", "a_shares", "b_shares", "funds", "warrants", "bonds", "collective_products")
@@ -194,8 +194,7 @@ def _packages() -> dict:
 def test_package_grid_preview_equals_what_saving_then_does(app, world, snapshots, browser):
     from forms.suitability import cell_field_name
     from portal.operations.packages import package_cells
-    from portal.rules.questionnaire import RISK_CLASSES
-    from portal.rules.tiering import TIERS
+    from portal.rules.vocabulary import RISK_CLASSES, TIERS
 
     _profiles(world)
     before = _packages()
@@ -286,7 +285,7 @@ def test_promotion_rules_preview_equals_the_engine_run_after_saving(app, world, 
     from portal.operations import ladder
     from portal.operations import promotions as operations
     from portal.operations.previews import latest_closed_cycle
-    from portal.operations.risk import add_months
+    from portal.rules.calendar import add_months
     from tests.test_promotions import closed_cycle, evaluate
 
     today = business_today()
@@ -340,7 +339,7 @@ def test_weights_preview_equals_the_totals_scoring_then_gives(app, world, browse
     from models import Evaluation, EvaluationWeightSet, Manager
     from portal.operations import evaluations as scoring_ops
     from portal.operations.previews import latest_closed_cycle
-    from portal.operations.risk import add_months
+    from portal.rules.calendar import add_months
     from portal.rules.evaluation import band_for, weighted_total
     from tests.test_promotions import closed_cycle, evaluate
 

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from models import AssetSnapshot, CreditScreening, ManagerTarget, db
 from portal.imports import readers
-from portal.operations.risk import business_today
+from portal.rules.calendar import business_today
 from tests.conftest import csrf_token
 
 HEADER = ["client_no", "date", "cash", "a_shares", "b_shares", "funds", "warrants", "bonds", "collective_products"]

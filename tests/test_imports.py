@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from models import AssetSnapshot, AuditEntry, Client, ClientTier, RevenueRecord, db
 from portal.operations.assets import ASSETS, REVENUE, ImportRejected, import_file
-from portal.operations.risk import add_months, business_today
+from portal.rules.calendar import add_months, business_today
 from tests.conftest import csrf_token
 
 HEADER = "client_no,date,cash,a_shares,b_shares,funds,warrants,bonds,collective_products"

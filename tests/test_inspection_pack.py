@@ -24,7 +24,7 @@ from models import (
     SuitabilityRecord,
     db,
 )
-from portal.operations.risk import add_months, business_today
+from portal.rules.calendar import add_months, business_today
 from tests.conftest import Auth
 
 PARTS = ("cash", "a_shares", "b_shares", "funds", "warrants", "bonds", "collective_products")

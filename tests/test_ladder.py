@@ -11,8 +11,9 @@ from models import AuditEntry, EvaluationCycle, EvaluationWeightSet, PromotionRe
 from portal.operations import ladder
 from portal.operations import promotions as operations
 from portal.operations.errors import OperationError
-from portal.rules.evaluation import DEFAULT_WEIGHTS, DIMENSIONS, LEVELS
+from portal.rules.evaluation import DEFAULT_WEIGHTS, DIMENSIONS
 from portal.rules.promotion import rules_from_dict, rules_to_dict
+from portal.rules.vocabulary import LEVELS
 from tests.conftest import csrf_token
 from tests.test_promotions import TODAY, user
 

@@ -23,7 +23,7 @@ from models import (
     User,
     db,
 )
-from portal.operations.risk import business_today
+from portal.rules.calendar import business_today
 
 CLASS_OF_GRADE = {"C1": "conservative", "C2": "conservative", "C3": "balanced", "C4": "aggressive",
                   "C5": "aggressive"}

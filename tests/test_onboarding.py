@@ -25,7 +25,7 @@ from models import (
     db,
 )
 from portal.imports.onboarding import ImportRefused, Options, import_file
-from portal.operations.risk import business_today
+from portal.rules.calendar import business_today
 from portal.rules.identity import check_character
 
 SAMPLES = Path(__file__).resolve().parent.parent / "data" / "samples"

@@ -11,7 +11,7 @@ from models import AuditEntry, Client, PackageCell, Product, ServicePackage, db
 from portal.operations import packages as package_ops
 from portal.operations import suitability as ops
 from portal.operations.errors import OperationError
-from portal.operations.risk import business_today
+from portal.rules.calendar import business_today
 from portal.rules.tiering import DEFAULT_PACKAGE_OF_CELL
 from tests.conftest import csrf_token
 

@@ -30,8 +30,8 @@ from models import (
 from portal.operations import promotion_sql
 from portal.operations import promotions as operations
 from portal.rules import promotion as engine
-from portal.rules.evaluation import LEVELS
-from portal.rules.promotion import add_months
+from portal.rules.calendar import add_months
+from portal.rules.vocabulary import LEVELS
 from tests.databases import postgres_url, require_postgres
 
 

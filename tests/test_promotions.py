@@ -22,9 +22,8 @@ from models import (
 )
 from portal.operations import promotions as operations
 from portal.operations.errors import OperationError
-from portal.operations.risk import business_today
+from portal.rules.calendar import add_months, business_today
 from portal.rules.evaluation import DEFAULT_WEIGHTS, band_for, weighted_total
-from portal.rules.promotion import add_months
 from tests.conftest import csrf_token
 
 TODAY = business_today()

@@ -14,6 +14,8 @@ from sqlalchemy import func, select
 
 from models import Client, QuestionnaireVersion, RiskAssessment, db
 from portal.rules import questionnaire as rules
+from portal.rules.calendar import whole_years
+from portal.rules.vocabulary import GRADES
 from tests.conftest import Auth, csrf_token
 
 DEFAULT = json.loads((Path(__file__).resolve().parents[1] / "data" / "questionnaire" / "default.json")
@@ -32,13 +34,13 @@ def asked(pick: int = 2, **override) -> dict:
 
 
 def today():
-    from portal.operations.risk import business_today
+    from portal.rules.calendar import business_today
 
     return business_today()
 
 
 def years_ago(day: date, years: int) -> date:
-    from portal.operations.risk import add_months
+    from portal.rules.calendar import add_months
 
     return add_months(day, -12 * years)
 
@@ -66,7 +68,7 @@ def count_assessments() -> int:
     (date(1960, 2, 29), date(2025, 3, 1), 65),
 ])
 def test_age_in_whole_years(birth, day, age):
-    assert rules.age_on(birth, day) == age
+    assert whole_years(birth, day) == age
 
 
 @pytest.mark.parametrize(("birth", "day", "option"), [
@@ -212,7 +214,7 @@ def test_the_fourth_submission_of_a_day_is_429_with_retry_on(client, world, toke
 
 
 def test_yesterdays_submissions_do_not_count(client, world, token_for):
-    from portal.operations.risk import start_of_business_day
+    from portal.rules.calendar import start_of_business_day
 
     ca = db.session.scalar(select(Client).where(Client.client_no == "CA0001"))
     version = db.session.scalar(select(QuestionnaireVersion).where(QuestionnaireVersion.status == "active"))
@@ -274,7 +276,7 @@ def test_the_limit_is_edited_with_the_draft_and_carried_when_published(app, worl
 # --- grade raised on retake -------------------------------------------------------------------------------
 
 def _old_submission(client_no: str, grade: str, days_ago: int) -> int:
-    from portal.operations.risk import start_of_business_day
+    from portal.rules.calendar import start_of_business_day
 
     ca = db.session.scalar(select(Client).where(Client.client_no == client_no))
     version = db.session.scalar(select(QuestionnaireVersion).where(QuestionnaireVersion.status == "active"))
@@ -289,7 +291,7 @@ def _old_submission(client_no: str, grade: str, days_ago: int) -> int:
 
 def test_a_raise_within_30_days_is_flagged_and_listed_side_by_side(app, world, token_for):
     from portal.compliance.queries import Scope, retake_raise_count, retake_raises
-    from portal.operations.risk import RETAKE_RAISE_DAYS
+    from portal.rules.profile import RETAKE_RAISE_DAYS
 
     api = app.test_client()
     low = api.post("/api/v1/clients/CA0001/assessments", json={"answers": asked(0)},
@@ -298,7 +300,7 @@ def test_a_raise_within_30_days_is_flagged_and_listed_side_by_side(app, world, t
                     headers=bearer(token_for("rm_a"))).get_json()
     lower = api.post("/api/v1/clients/CA0001/assessments", json={"answers": asked(1)},
                      headers=bearer(token_for("client_a"))).get_json()
-    assert rules.GRADES.index(high["grade"]) > rules.GRADES.index(low["grade"])
+    assert GRADES.index(high["grade"]) > GRADES.index(low["grade"])
     assert db.session.get(RiskAssessment, high["id"]).raised_from_id == low["id"]
     assert db.session.get(RiskAssessment, lower["id"]).raised_from_id is None  # a lower grade is no raise
     # a previous submission 31 days back is outside the window; 29 days back inside

@@ -33,8 +33,8 @@ AGE_QUESTION = "q01"  # answered from the birth date on file (the world's client
 
 
 def _record_age() -> str:
-    from portal.operations.risk import business_today
     from portal.rules import questionnaire as rules
+    from portal.rules.calendar import business_today
 
     return rules.age_answer(rules.load_definition(DEFAULT), date(1980, 5, 17), business_today())[1]
 

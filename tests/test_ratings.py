@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from models import AuditEntry, Client, Manager, ServiceRating, Team, User, db
 from portal.operations import evaluations as ops
 from portal.operations.errors import OperationError
-from portal.operations.risk import business_today
+from portal.rules.calendar import business_today
 from tests.conftest import csrf_token
 
 

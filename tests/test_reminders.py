@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from models import AuditEntry, Client, ReminderDelivery, User, db
 from portal.operations import suitability as suitability_ops
-from portal.operations.risk import business_today
+from portal.rules.calendar import business_today
 from tests.conftest import csrf_token
 
 PORTAL_URL = "https://portal.broker.example"

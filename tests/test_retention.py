@@ -9,7 +9,8 @@ from sqlalchemy.exc import DBAPIError
 
 from models import AuditEntry, Client, QuestionnaireVersion, RiskAssessment, RiskProfile, User, db
 from portal.operations.retention import ANONYMISED_NAME
-from portal.operations.risk import business_today, submit_assessment
+from portal.operations.risk import submit_assessment
+from portal.rules.calendar import business_today
 
 RECORD_TABLES = ("risk_assessments", "risk_profiles", "audit_log", "client_assignments")
 

@@ -12,7 +12,6 @@ from portal.rules.evaluation import (
     DEFAULT_WEIGHTS,
     DIMENSIONS,
     LEVEL_DUTIES,
-    LEVELS,
     KpiFigure,
     band_for,
     kpi_from_data,
@@ -23,6 +22,7 @@ from portal.rules.evaluation import (
     validate_weights,
     weighted_total,
 )
+from portal.rules.vocabulary import LEVELS
 
 
 def weights(satisfaction: object, kpi: object, team: object, competence: object) -> dict:

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 
+from portal.rules.calendar import add_months, months_between
 from portal.rules.promotion import (
     CLAUSE_CODES,
     DEFAULT_DEMOTION,
@@ -17,8 +18,6 @@ from portal.rules.promotion import (
     PromotionRule,
     Recommendation,
     RuleDataError,
-    add_months,
-    months_between,
     recommend,
     rules_from_dict,
     rules_to_dict,

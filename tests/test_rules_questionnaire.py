@@ -11,8 +11,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from portal.rules.questionnaire import (
-    CLASS_OF_GRADE,
-    GRADES,
     GROUPS,
     AnswerError,
     Bilingual,
@@ -25,6 +23,7 @@ from portal.rules.questionnaire import (
     scale,
     score,
 )
+from portal.rules.vocabulary import CLASS_OF_GRADE, GRADES
 
 DEFAULT_PATH = Path(__file__).resolve().parent.parent / "data" / "questionnaire" / "default.json"
 DEFAULT_DATA = json.loads(DEFAULT_PATH.read_text(encoding="utf-8"))

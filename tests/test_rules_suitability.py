@@ -10,7 +10,6 @@ from hypothesis import strategies as st
 from portal.rules.suitability import (
     ABOVE_TOLERANCE,
     ELDERLY,
-    GRADES,
     LOWEST_CATEGORY,
     NO_VALID_PROFILE,
     PROFESSIONAL,
@@ -18,8 +17,8 @@ from portal.rules.suitability import (
     age_on,
     check,
     elderly_prompt,
-    max_level_of,
 )
+from portal.rules.vocabulary import GRADES, max_level_of
 
 # (product level, grade, lowest category, investor category, age) → (outcome, reason codes, elderly prompt)
 CASES = [

@@ -9,14 +9,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from portal.rules.questionnaire import RISK_CLASSES
 from portal.rules.tiering import (
     DEFAULT_PACKAGE_OF_CELL,
     DEFAULT_THRESHOLDS,
     PACKAGE_NAMES,
     PACKAGES,
     RISK_CLASS_NAMES,
-    TIERS,
     ThresholdError,
     TierThreshold,
     package_for,
@@ -26,6 +24,7 @@ from portal.rules.tiering import (
     validate_package_of_cell,
     validate_thresholds,
 )
+from portal.rules.vocabulary import RISK_CLASSES, TIERS
 
 D = Decimal
 

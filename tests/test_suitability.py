@@ -11,7 +11,7 @@ from sqlalchemy.exc import DatabaseError
 from models import AuditEntry, Client, Product, SuitabilityConfirmation, SuitabilityRecord, User, db
 from portal.operations import suitability as ops
 from portal.operations.errors import OperationError
-from portal.operations.risk import add_months, business_today
+from portal.rules.calendar import add_months, business_today
 from tests.conftest import csrf_token
 
 # --- helpers ---------------------------------------------------------------------------------------
@@ -58,9 +58,7 @@ def product(level: int, code: str | None = None, active: bool = True) -> Product
 
 def aged(client: Client, years: int, plus_days: int = 0) -> None:
     """Make the client exactly `years` old today (`plus_days` later birth makes them a day short of it)."""
-    from portal.demo import years_before
-
-    client.birth_date = years_before(business_today(), years) + timedelta(days=plus_days)
+    client.birth_date = add_months(business_today(), -12 * years) + timedelta(days=plus_days)
 
 
 @pytest.fixture

@@ -11,14 +11,9 @@ from sqlalchemy.orm import aliased
 
 from models import AssetSnapshot, AuditEntry, Client, ClientTier, TierThresholdSet, db
 from portal.operations.assets import ASSETS, REVENUE, import_rows
-from portal.operations.risk import add_months, business_today
-from portal.operations.tiering import (
-    contribution_window,
-    latest_statistics_date,
-    retier_at,
-    save_thresholds,
-    tier_as_of,
-)
+from portal.operations.tiering import latest_statistics_date, retier_at, save_thresholds, tier_as_of
+from portal.rules.calendar import add_months, business_today
+from portal.rules.tiering import contribution_window
 from tests.conftest import csrf_token
 
 ZERO = {"cash": "0", "a_shares": "0", "b_shares": "0", "funds": "0", "warrants": "0", "bonds": "0",

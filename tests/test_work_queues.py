@@ -19,7 +19,8 @@ from models import (
 )
 from portal.operations import evaluations as evaluation_ops
 from portal.operations import suitability as suitability_ops
-from portal.operations.risk import active_version, business_today, put_in_force
+from portal.operations.risk import active_version, put_in_force
+from portal.rules.calendar import business_today
 from portal.rules.questionnaire import risk_class_of
 from tests.queue_data import client_record, give_profile, manager, user
 

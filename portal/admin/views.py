@@ -7,13 +7,14 @@ from flask_login import current_user
 from sqlalchemy import func, or_, select
 
 from forms.admin import ManagerForm, MoveManagerForm, TeamForm, ToggleForm, UserForm
-from models import LEVELS, ROLES, Client, Manager, Team, User, db
+from models import ROLES, Client, Manager, Team, User, db
 from portal.access import allow
 from portal.formatting import labels
 from portal.operations.errors import OperationError, attach_error
 from portal.operations.staff import create_manager, create_team, move_manager, team_by_code
 from portal.operations.users import create_user, set_user_active
 from portal.pagination import page_arg
+from portal.rules.vocabulary import LEVELS
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 

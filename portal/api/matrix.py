@@ -12,10 +12,10 @@ from flask_login import current_user
 from portal.access import allow
 from portal.api import ApiInputError, bp
 from portal.api.openapi import _errors, _ok
-from portal.compliance.queries import TIERS, FilterError, matrix, parse_as_of, resolve_scope
-from portal.operations.risk import business_today
+from portal.compliance.queries import FilterError, matrix, parse_as_of, resolve_scope
 from portal.reads import read_only
-from portal.rules.questionnaire import RISK_CLASSES
+from portal.rules.calendar import business_today
+from portal.rules.vocabulary import RISK_CLASSES, TIERS
 
 
 @bp.get("/suitability-matrix")

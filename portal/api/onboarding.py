@@ -17,6 +17,7 @@ from portal.api import bp, json_response
 from portal.imports import history
 from portal.imports.onboarding import API_MAX_ROWS, BRANCHES, CLIENTS, STAFF, ImportRefused, Options, import_rows
 from portal.json_input import load_json
+from portal.rules.vocabulary import LEVELS
 
 IMPORTERS = ("admin",)
 
@@ -127,7 +128,7 @@ SCHEMAS: dict = {
     "StaffRow": _row(STAFF.columns, ("employee_no", "name", "branch", "level", "level_since", "hire_date", "status"),
                      team_head={"oneOf": [{"type": "boolean"}, {"type": "string", "enum": ["yes", "no", ""]}],
                                 "nullable": True},
-                     level={"type": "string", "enum": ["junior", "mid", "senior", "principal"]},
+                     level={"type": "string", "enum": list(LEVELS)},
                      status={"type": "string", "enum": ["active", "left"]},
                      reassign_to={**TEXT, "description": "a leaver's row only: the employee number of the active "
                                                          "staff member (in the database or this batch) who takes "

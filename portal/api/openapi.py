@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from portal.access import public
 from portal.api import bp
+from portal.rules.profile import PROFILE_STATUSES
+from portal.rules.vocabulary import GRADES, INVESTOR_CATEGORIES, LEVELS, RISK_CLASSES
 
 ERROR = {"$ref": "#/components/schemas/Error"}
 
@@ -45,7 +47,7 @@ SPEC = {
             "Manager": {"type": "object", "required": ["employee_no", "name", "level", "level_since", "team",
                                                         "supervisor"],
                         "properties": {"employee_no": {"type": "string"}, "name": {"type": "string"},
-                                       "level": {"type": "string", "enum": ["junior", "mid", "senior", "principal"]},
+                                       "level": {"type": "string", "enum": list(LEVELS)},
                                        "level_since": {"type": "string", "format": "date"},
                                        "team": {"type": "string", "nullable": True},
                                        "supervisor": {"type": "string", "nullable": True},
@@ -63,10 +65,9 @@ SPEC = {
                                       "risk_class": {"type": "string", "nullable": True},
                                       "grade": {"type": "string", "nullable": True},
                                       "lowest_category": {"type": "boolean"},
-                                      "profile_status": {"type": "string",
-                                                         "enum": ["valid", "expiring", "expired", "none"]},
+                                      "profile_status": {"type": "string", "enum": list(PROFILE_STATUSES)},
                                       "profile_valid_until": {"type": "string", "format": "date", "nullable": True},
-                                      "investor_category": {"type": "string", "enum": ["ordinary", "professional"]},
+                                      "investor_category": {"type": "string", "enum": list(INVESTOR_CATEGORIES)},
                                       "asset_tier": {"type": "integer", "minimum": 1, "maximum": 4, "nullable": True,
                                                      "description": "null before the first asset snapshot"},
                                       "total_assets": {"type": "string", "format": "decimal", "nullable": True,
@@ -92,9 +93,8 @@ SPEC = {
             "Assessment": {"type": "object", "required": ["score", "grade", "risk_class", "lowest_category", "flags",
                                                            "valid_until", "questionnaire_version"],
                            "properties": {"id": {"type": "integer"}, "score": {"type": "integer"},
-                                          "grade": {"type": "string", "enum": ["C1", "C2", "C3", "C4", "C5"]},
-                                          "risk_class": {"type": "string",
-                                                         "enum": ["conservative", "balanced", "aggressive"]},
+                                          "grade": {"type": "string", "enum": list(GRADES)},
+                                          "risk_class": {"type": "string", "enum": list(RISK_CLASSES)},
                                           "lowest_category": {"type": "boolean"},
                                           "flags": {"type": "array", "items": {"type": "string"}},
                                           "caps": {"type": "array", "items": {"type": "string"}},

@@ -46,7 +46,7 @@ def client_json(client: Client, full: bool = False) -> dict:
     }
     if full:
         from portal.operations.packages import package_for_client
-        from portal.operations.risk import profile_status
+        from portal.rules.profile import profile_status
 
         body.update(
             birth_date=client.birth_date.isoformat(),

@@ -7,6 +7,7 @@ from portal.access import allow, deny, manager_or_404
 from portal.api import bp, json_response
 from portal.api.openapi import _errors, _ok
 from portal.operations.promotions import is_supervisor_of, recommendation_now
+from portal.rules.vocabulary import LEVELS
 
 
 @bp.get("/managers/<employee_no>/eligibility")
@@ -28,7 +29,7 @@ def manager_eligibility(employee_no: str):
     })
 
 
-LEVEL = {"type": "string", "enum": ["junior", "mid", "senior", "principal"]}
+LEVEL = {"type": "string", "enum": list(LEVELS)}
 
 SCHEMAS: dict = {
     "EligibilityClause": {

@@ -11,15 +11,9 @@ from models import RiskProfile, db
 from portal.access import allow, api_error, client_or_404
 from portal.api import ApiInputError, bp, json_response
 from portal.operations.errors import OperationError
-from portal.operations.risk import (
-    RetakeLimitReached,
-    active_version,
-    business_today,
-    definition_of,
-    profile_as_of,
-    profile_status,
-    submit_assessment,
-)
+from portal.operations.risk import RetakeLimitReached, active_version, definition_of, profile_as_of, submit_assessment
+from portal.rules.calendar import business_today
+from portal.rules.profile import profile_status
 from portal.rules.questionnaire import GROUPS
 
 ALL_ROLES = ("client", "rm", "supervisor", "compliance", "admin")

@@ -7,7 +7,8 @@ from sqlalchemy import Select, and_, or_, select
 
 from models import Branch, Client, Manager, PackageCell, ServicePackage
 from portal.collation import by_pinyin
-from portal.operations.risk import PROFILE_STATUSES, status_filter
+from portal.operations.risk import status_filter
+from portal.rules.profile import PROFILE_STATUSES
 
 # A listed client's branch name: one primary-key probe into the small branches table per row shown.
 branch_name = select(Branch.name).where(Branch.id == Client.branch_id).correlate(Client).scalar_subquery()

@@ -13,10 +13,11 @@ from portal.clients import cache as book_cache
 from portal.clients.queries import BOOK_COLUMNS, SORTS, book_query, with_service_package
 from portal.compliance.queries import small_grid
 from portal.formatting import N_, portal_language, request_translations
-from portal.operations.risk import PROFILE_STATUSES, business_today, profile_status
 from portal.operations.tiering import tier_history
 from portal.pagination import page_arg, paginate
 from portal.reads import read_only
+from portal.rules.calendar import business_today
+from portal.rules.profile import PROFILE_STATUSES, profile_status
 
 bp = Blueprint("clients", __name__)
 

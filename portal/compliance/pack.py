@@ -48,20 +48,20 @@ from portal.clients.queries import branch_name
 from portal.compliance.queries import (
     NO_PROFILE,
     SUBSCRIBED_OUTCOMES,
-    TIERS,
     AsOf,
     Matrix,
     Scope,
     client_list,
-    end_of_business_day,
     matrix,
     mismatch_list,
     retake_raises,
 )
 from portal.exports import neutralise
-from portal.operations.risk import BUSINESS_TZ, EXPIRING_DAYS, add_months, business_today
 from portal.replica import report_connection
-from portal.rules.questionnaire import RISK_CLASSES
+from portal.rules.calendar import BUSINESS_TZ, add_months, business_today, end_of_business_day
+from portal.rules.profile import EXPIRING_DAYS
+from portal.rules.suitability import ELDERLY_AGE, ELDERLY_LEVELS
+from portal.rules.vocabulary import RISK_CLASSES, TIERS
 
 PARTS = ("matrix", "profiles", "mismatches", "warnings", "elderly", "lowest", "professional", "retakes")
 LANGUAGES = ("zh_CN", "en")
@@ -221,7 +221,7 @@ def _elderly(day: date, since: date) -> Part:
             .select_from(record).join(Client, Client.id == record.client_id)
             .join(Product, Product.id == record.product_id)
             .where(record.action == "subscription", record.outcome.in_(SUBSCRIBED_OUTCOMES),
-                   record.product_risk_level >= 4, record.client_age >= 65,
+                   record.product_risk_level >= min(ELDERLY_LEVELS), record.client_age >= ELDERLY_AGE,
                    record.business_date > since, record.business_date <= day)
             .order_by(record.business_date, record.id))
     part = Part("elderly", {}, ["client_no", "name", "product", "level", "age", "business_date", "outcome",

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 from flask_babel import gettext as _
@@ -57,11 +57,11 @@ from models import (
 )
 from portal.access import can_see_manager, deny, scope_clients, supervised_team_ids
 from portal.clients.queries import branch_name
-from portal.operations.risk import BUSINESS_TZ, EXPIRING_DAYS
 from portal.replica import report_connection
-from portal.rules.questionnaire import RISK_CLASSES
+from portal.rules.calendar import end_of_business_day
+from portal.rules.profile import EXPIRING_DAYS
+from portal.rules.vocabulary import RISK_CLASSES, TIERS
 
-TIERS = (1, 2, 3, 4)
 NO_PROFILE = "none"  # the column of clients with no valid profile
 LIST_STATUSES = ("expired", "expiring", "none")
 STATUS_CODES = ("none", "expired", "expiring", "valid")
@@ -177,11 +177,6 @@ def branches(user) -> list[Branch]:
 
 
 # --- the client's tier and profile on a date ----------------------------------------------------------
-
-def end_of_business_day(day: date) -> datetime:
-    """The UTC moment the business day `day` (Asia/Shanghai) ends."""
-    return datetime.combine(day + timedelta(days=1), time(0), BUSINESS_TZ).astimezone(UTC)
-
 
 class AsOf:
     """Column expressions for each client's tier, assets and profile on `day`, and the joins they need."""
@@ -502,6 +497,6 @@ def retake_raises(user, scope: Scope, day: date, since: date | None = None) -> S
 
 def retake_raise_count(user, scope: Scope | None = None, day: date | None = None, since: date | None = None) -> int:
     """How many submissions `retake_raises` lists (e.g. for a home page's work queue); today by default."""
-    from portal.operations.risk import business_today
+    from portal.rules.calendar import business_today
 
     return count(retake_raises(user, scope or Scope(), day or business_today(), since))

@@ -26,7 +26,6 @@ from portal.compliance.pack import PackDateError, build_pdf, build_xlsx, check_d
 from portal.compliance.queries import (
     LIST_STATUSES,
     NO_PROFILE,
-    TIERS,
     AsOf,
     FilterError,
     Matrix,
@@ -43,11 +42,11 @@ from portal.compliance.queries import (
 )
 from portal.exports import XLSX_TYPE, download, plain_cell
 from portal.formatting import labels, portal_language
-from portal.operations.risk import BUSINESS_TZ, business_today
 from portal.pagination import page_arg, paginate
 from portal.reads import read_only
 from portal.replica import report_connection
-from portal.rules.questionnaire import RISK_CLASSES
+from portal.rules.calendar import BUSINESS_TZ, business_today
+from portal.rules.vocabulary import RISK_CLASSES, TIERS
 
 bp = Blueprint("compliance", __name__)
 

@@ -14,9 +14,9 @@ from portal.access import allow, client_or_404
 from portal.operations.errors import OperationError
 from portal.operations.followups import dashboard as dashboard_rows
 from portal.operations.followups import due_for_calendar, history_query, log_followup, parse_date
-from portal.operations.risk import business_today
 from portal.pagination import page_arg, paginate
 from portal.rules import followup as rules
+from portal.rules.calendar import business_today
 
 bp = Blueprint("followups", __name__)
 

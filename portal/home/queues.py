@@ -32,7 +32,8 @@ from models import (
 )
 from portal.access import supervised_team_ids
 from portal.formatting import fmt_date
-from portal.operations.risk import EXPIRING_DAYS, business_today
+from portal.rules.calendar import business_today
+from portal.rules.profile import EXPIRING_DAYS
 
 FIRST_ROWS = 5
 
@@ -282,12 +283,10 @@ def professional_applications(user, today: date) -> QueueSection:
 
 def imports_refused(user, today: date) -> QueueSection:
     """Onboarding imports refused in the last seven days: someone has a file to mend and send again."""
-    from datetime import UTC, datetime, time
-
     from models.imports import DataImport
-    from portal.operations.risk import BUSINESS_TZ
+    from portal.rules.calendar import BUSINESS_TZ, start_of_business_day
 
-    since = datetime.combine(today - timedelta(days=7), time.min, BUSINESS_TZ).astimezone(UTC)
+    since = start_of_business_day(today - timedelta(days=7))
     refused = and_(DataImport.outcome == "refused", DataImport.at >= since)
     count = db.session.scalar(select(func.count(DataImport.id)).where(refused)) or 0
     rows = db.session.scalars(select(DataImport).where(refused).order_by(DataImport.at.desc(), DataImport.id.desc())

@@ -32,12 +32,13 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy import bindparam, text
 
-from models import LEVELS, db, utcnow
+from models import db, utcnow
 from models.types import UTCDateTime
 from portal.audit import record
 from portal.imports import history, readers
 from portal.imports.codes import row_message
 from portal.rules import identity
+from portal.rules.vocabulary import LEVELS
 
 API_MAX_ROWS = 10_000
 BATCH = 5_000
@@ -884,7 +885,7 @@ def import_file(kind_name: str, path: str | Path, *, source: str = "cli", filena
     """Import a CSV (UTF-8 with or without BOM, or GB18030) or XLSX file; ImportRefused, having written
     nothing, when the file or any row is bad. The caller commits (or rolls back)."""
     from portal.imports.readers import BadRow, FileRefused, open_rows
-    from portal.operations.risk import business_today
+    from portal.rules.calendar import business_today
 
     kind = KINDS[kind_name]
     options = options or Options()
@@ -966,7 +967,7 @@ def import_rows(kind_name: str, rows: object, *, by_user=None, options: Options 
                 today: date | None = None, sha256: str | None = None) -> ImportResult:
     """Import an API batch (a list of objects, at most API_MAX_ROWS); ImportRefused naming every bad row by
     index (from 0), having written nothing."""
-    from portal.operations.risk import business_today
+    from portal.rules.calendar import business_today
 
     kind = KINDS[kind_name]
     options = options or Options()

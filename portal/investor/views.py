@@ -26,6 +26,7 @@ from portal.formatting import fmt_date, money
 from portal.operations import investor as operations
 from portal.operations.errors import OperationError, attach_error
 from portal.pagination import page_arg, paginate
+from portal.rules import investor as rules
 
 bp = Blueprint("investor", __name__)
 
@@ -83,8 +84,8 @@ def day(value) -> str:
 
 
 def _thresholds() -> dict:
-    return {"assets": operations.ASSET_THRESHOLD, "income": operations.INCOME_THRESHOLD,
-            "years": operations.EXPERIENCE_YEARS}
+    return {"assets": rules.ASSET_THRESHOLD, "income": rules.INCOME_THRESHOLD,
+            "years": rules.EXPERIENCE_YEARS}
 
 
 @bp.route("/compliance/professional-applications")

@@ -40,8 +40,9 @@ from models.tiering import ASSET_PARTS
 from models.types import UTCDateTime
 from portal.audit import record
 from portal.imports import readers
-from portal.operations.risk import business_today
-from portal.operations.tiering import dates_touched_by_months, month_start, retier_at, take_lock
+from portal.operations.tiering import dates_touched_by_months, retier_at, take_lock
+from portal.rules.calendar import business_today
+from portal.rules.tiering import month_start
 
 API_MAX_ROWS = 10_000
 BATCH = 5_000

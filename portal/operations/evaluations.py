@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -38,8 +38,8 @@ from models import (
 )
 from portal.audit import record
 from portal.operations.errors import OperationError
-from portal.operations.risk import BUSINESS_TZ
 from portal.rules import evaluation as rules
+from portal.rules.calendar import end_of_business_day, start_of_business_day
 
 NAME_MAX = 100
 COMMENT_MAX = 2000
@@ -119,9 +119,7 @@ def parse_day(raw: Any, field: str) -> date:
 
 def period_bounds_utc(start: date, end: date) -> tuple[datetime, datetime]:
     """The instants the business days start..end cover (China time), as UTC: [from, to)."""
-    begin = datetime.combine(start, time.min, BUSINESS_TZ).astimezone(UTC)
-    finish = datetime.combine(end + timedelta(days=1), time.min, BUSINESS_TZ).astimezone(UTC)
-    return begin, finish
+    return start_of_business_day(start), end_of_business_day(end)
 
 
 def weight_set_in_force() -> EvaluationWeightSet:

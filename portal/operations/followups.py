@@ -10,8 +10,8 @@ from models import Client, FollowupLog, db
 from models.followups import FOLLOWUP_CHANNELS, NOTE_MAX
 from portal.audit import record
 from portal.operations.errors import OperationError
-from portal.operations.risk import business_today
 from portal.rules import followup as rules
+from portal.rules.calendar import business_today
 
 
 def parse_date(raw, field: str = "date") -> date:

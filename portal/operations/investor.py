@@ -1,9 +1,7 @@
 """Professional-investor status: check the figures the portal holds, apply, and compliance's decision.
 
-A natural person qualifies as professional with financial assets of at least 5,000,000 CNY, or an
-average annual income of at least 500,000 CNY over three years, together with at least two years of
-investment experience (SPEC Part B, "Investor category"). The portal shows what it holds and never
-guesses what it does not: compliance checks the client's evidence before deciding.
+The criteria are rules (`portal/rules/investor.py`); this module reads the figures they need, stores
+applications and records compliance's decision. Compliance checks the client's evidence before deciding.
 """
 from __future__ import annotations
 
@@ -17,13 +15,10 @@ from sqlalchemy import select, update
 from models import AssetSnapshot, Client, ProfessionalApplication, db, utcnow
 from portal.audit import record
 from portal.operations.errors import OperationError
-from portal.operations.risk import add_months, business_today
+from portal.rules import investor as rules
+from portal.rules.calendar import business_today
 
-ASSET_THRESHOLD = Decimal(5000000)
-INCOME_THRESHOLD = Decimal(500000)
-EXPERIENCE_YEARS = 2
 REASON_MAX = 500
-MET, NOT_MET, NO_DATA = "met", "not_met", "no_data"
 
 
 
@@ -39,38 +34,7 @@ def _latest_assets(client: Client) -> tuple[Decimal, date | None] | None:
 
 def professional_checks(client: Client, today: date | None = None) -> dict[str, Any]:
     """Each criterion with the figure the portal holds and met / not_met / no_data, plus the overall result."""
-    today = today or business_today()
-    assets = _latest_assets(client)
-    if assets is None:
-        asset_check = {"status": NO_DATA, "value": None, "as_of": None}
-    else:
-        value, as_of = assets
-        asset_check = {"status": MET if value >= ASSET_THRESHOLD else NOT_MET, "value": str(value),
-                       "as_of": as_of.isoformat() if isinstance(as_of, date) else None}
-    asset_check["threshold"] = str(ASSET_THRESHOLD)
-    # The portal holds no income figures: the client brings evidence to the branch.
-    income_check = {"status": NO_DATA, "value": None, "threshold": str(INCOME_THRESHOLD)}
-    since = add_months(today, -12 * EXPERIENCE_YEARS)
-    opened_on = client.opened_on
-    experience_check = {
-        "status": MET if opened_on is not None and opened_on <= since else NOT_MET,
-        "opened_on": opened_on.isoformat() if opened_on else None,
-        "years": _full_years(opened_on, today) if opened_on else 0,
-        "required_years": EXPERIENCE_YEARS,
-    }
-    means = {asset_check["status"], income_check["status"]}
-    if experience_check["status"] == NOT_MET or means == {NOT_MET}:
-        overall = NOT_MET
-    elif MET in means:
-        overall = MET
-    else:
-        overall = NO_DATA
-    return {"assets": asset_check, "income": income_check, "experience": experience_check, "overall": overall,
-            "checked_on": today.isoformat()}
-
-
-def _full_years(start: date, end: date) -> int:
-    return max(end.year - start.year - ((end.month, end.day) < (start.month, start.day)), 0)
+    return rules.assess(_latest_assets(client), client.opened_on, today or business_today())
 
 
 def pending_application(client: Client) -> ProfessionalApplication | None:

@@ -16,7 +16,8 @@ from models import EvaluationWeightSet, PromotionRuleSet, User, db
 from portal.audit import record
 from portal.operations.errors import OperationError
 from portal.rules import promotion as engine
-from portal.rules.evaluation import BAND_CODES, DIMENSIONS, LEVELS, validate_bands, validate_weights
+from portal.rules.evaluation import BAND_CODES, DIMENSIONS, validate_bands, validate_weights
+from portal.rules.vocabulary import LEVELS
 
 NOTE_MAX = 200
 MAX_EVALUATIONS = 12  # the most evaluations a rule may consider (three years of quarters)

@@ -12,9 +12,9 @@ from sqlalchemy import select
 from models import Client, PackageCell, ServicePackage, db, utcnow
 from portal.audit import record
 from portal.operations.errors import OperationError
-from portal.operations.risk import business_today
-from portal.rules.questionnaire import RISK_CLASSES
-from portal.rules.tiering import PACKAGES, TIERS, validate_package_of_cell
+from portal.rules.profile import has_valid_profile
+from portal.rules.tiering import PACKAGES, validate_package_of_cell
+from portal.rules.vocabulary import RISK_CLASSES, TIERS
 
 NAME_MAX = 40
 SERVICES_MAX = 2000
@@ -83,11 +83,6 @@ def package_names_by_cell(language: str) -> dict[tuple[int, str], str]:
         for tier, risk_class, package in db.session.execute(
             select(PackageCell.tier, PackageCell.risk_class, name)
             .join(ServicePackage, ServicePackage.code == PackageCell.package_code))})
-
-
-def has_valid_profile(valid_until: date | None, today: date | None = None) -> bool:
-    """A profile counts (valid or expiring) until the end of its last valid day."""
-    return valid_until is not None and valid_until >= (today or business_today())
 
 
 @dataclass(frozen=True)

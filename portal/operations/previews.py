@@ -20,17 +20,10 @@ from flask_babel import gettext as _
 from sqlalchemy import Date, bindparam, text
 
 from portal.operations.errors import OperationError
-from portal.operations.risk import business_today
-from portal.operations.tiering import (
-    MONEY,
-    build_ladder,
-    contribution_window,
-    field_name,
-    latest_statistics_date,
-    measures_sql,
-)
-from portal.rules.questionnaire import RISK_CLASSES
-from portal.rules.tiering import PACKAGES, TIERS, TierThreshold, tier_case_sql, validate_package_of_cell
+from portal.operations.tiering import MONEY, build_ladder, field_name, latest_statistics_date, measures_sql
+from portal.rules.calendar import business_today
+from portal.rules.tiering import PACKAGES, TierThreshold, contribution_window, tier_case_sql, validate_package_of_cell
+from portal.rules.vocabulary import RISK_CLASSES, TIERS
 
 # The listed client's number, name and branch name, as the drill-down lists and their exports show them.
 _CLIENT_COLUMNS = "SELECT c.client_no, c.name, (SELECT b.name FROM branches b WHERE b.id = c.branch_id) AS branch, "

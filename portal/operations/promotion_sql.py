@@ -31,7 +31,7 @@ from sqlalchemy import text
 
 from models import db
 from portal.rules import promotion as engine
-from portal.rules.evaluation import LEVELS
+from portal.rules.vocabulary import LEVELS
 
 
 class _Params:

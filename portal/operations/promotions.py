@@ -36,8 +36,8 @@ from models import (
 )
 from portal.audit import record
 from portal.operations.errors import OperationError
-from portal.operations.risk import BUSINESS_TZ, business_today
 from portal.rules import promotion as engine
+from portal.rules.calendar import BUSINESS_TZ, business_today
 
 NOTE_MAX = 1000
 REASON_MAX = 1000

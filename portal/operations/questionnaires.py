@@ -20,10 +20,9 @@ from portal.audit import record
 from portal.operations.errors import OperationError
 from portal.operations.risk import active_version
 from portal.rules import questionnaire as rules
+from portal.rules.profile import RETAKES_PER_DAY_MAX, VALIDITY_MONTHS_MAX
 
 VERSION_LABEL_MAX = 40
-VALIDITY_MONTHS_MAX = 120
-RETAKES_PER_DAY_MAX = 20
 
 
 def draft_version() -> QuestionnaireVersion | None:

@@ -39,7 +39,8 @@ from models import (
 from models.people import STAFF_ROLES
 from portal.audit import record
 from portal.mail import DeliveryFailed, Mailer, Outgoing
-from portal.operations.risk import EXPIRING_DAYS, business_today
+from portal.rules.calendar import business_today
+from portal.rules.profile import EXPIRING_DAYS
 
 # Any constant key will do: it names the run's PostgreSQL advisory lock (two runs at once send nothing twice).
 RUN_LOCK_KEY = 0x5E4D1E5

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from models import Client, User, db
 from portal.audit import record
 from portal.operations.errors import OperationError
-from portal.operations.risk import business_today
+from portal.rules.calendar import business_today
 
 ANONYMISED_NAME = "已匿名客户"
 ANONYMISED_PINYIN = "Anonymised client"

@@ -1,12 +1,10 @@
 """Risk assessments: submit, confirm, put a profile in force, and look profiles up on any date."""
 from __future__ import annotations
 
-import calendar
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -25,39 +23,9 @@ from models import (
 from portal.audit import record
 from portal.operations.errors import OperationError
 from portal.rules import questionnaire as rules
-
-BUSINESS_TZ = ZoneInfo("Asia/Shanghai")
-EXPIRING_DAYS = 30
-RETAKE_RAISE_DAYS = 30  # a grade raised within this many days of the previous submission is flagged
-PROFILE_STATUSES = ("valid", "expiring", "expired", "none")
-
-
-def business_today() -> date:
-    """Today's date where the broker does business (China), the date profiles are valid on."""
-    return datetime.now(BUSINESS_TZ).date()
-
-
-def business_date(moment: datetime) -> date:
-    return moment.astimezone(BUSINESS_TZ).date()
-
-
-def add_months(day: date, months: int) -> date:
-    """The same day `months` later, or the month's last day when it has no such day."""
-    month_index = day.month - 1 + months
-    year, month = day.year + month_index // 12, month_index % 12 + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
-
-
-def profile_status(valid_until: date | None, today: date | None = None) -> str:
-    """valid / expiring (within 30 days) / expired / none."""
-    if valid_until is None:
-        return "none"
-    today = today or business_today()
-    if valid_until < today:
-        return "expired"
-    if valid_until <= today + timedelta(days=EXPIRING_DAYS):
-        return "expiring"
-    return "valid"
+from portal.rules.calendar import add_months, business_date, business_today, start_of_business_day
+from portal.rules.profile import EXPIRING_DAYS, RETAKE_RAISE_DAYS
+from portal.rules.vocabulary import GRADES
 
 
 def status_filter(status: str, today: date | None = None):
@@ -125,11 +93,6 @@ class RetakeLimitReached(OperationError):
     def __init__(self, message: str, retry_on: date):
         super().__init__(message, None, "retake_limit")
         self.retry_on = retry_on
-
-
-def start_of_business_day(day: date) -> datetime:
-    """The UTC moment the business day `day` (Asia/Shanghai) begins."""
-    return datetime.combine(day, datetime.min.time(), BUSINESS_TZ).astimezone(UTC)
 
 
 def submissions_on(client_id: int, day: date) -> int:
@@ -211,7 +174,7 @@ def submit_assessment(client: Client, answers: Mapping[str, str], entered_by, *,
         .order_by(RiskAssessment.submitted_at.desc(), RiskAssessment.id.desc()).limit(1)).first()
     raised_from = None
     if previous is not None and previous.submitted_at >= now - timedelta(days=RETAKE_RAISE_DAYS) \
-            and rules.GRADES.index(result.grade) > rules.GRADES.index(previous.grade):
+            and GRADES.index(result.grade) > GRADES.index(previous.grade):
         raised_from = previous.id
     assessment = RiskAssessment(
         client_id=client.id, version_id=version.id,

@@ -7,9 +7,10 @@ from datetime import date
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from models import LEVELS, STAFF_STATUSES, LevelChange, Manager, Team, db
+from models import STAFF_STATUSES, LevelChange, Manager, Team, db
 from portal.audit import record
 from portal.operations.errors import OperationError
+from portal.rules.vocabulary import LEVELS
 
 CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9_-]{1,19}$")
 

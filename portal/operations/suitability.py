@@ -17,11 +17,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from models import Client, Product, RiskProfile, SuitabilityConfirmation, SuitabilityRecord, db, utcnow
-from models.suitability import ACTIONS, CONFIRMATION_METHODS
+from models.suitability import ACTIONS
 from portal.audit import record
 from portal.operations.errors import OperationError
-from portal.operations.risk import business_today, profile_as_of
+from portal.operations.risk import profile_as_of
 from portal.rules import suitability as rules
+from portal.rules.calendar import business_today
+from portal.rules.vocabulary import CONFIRMATION_METHODS, INVESTOR_CATEGORIES, RISK_LEVELS
 
 PRODUCT_KINDS = ("money_market_fund", "bond_fund", "hybrid_fund", "equity_fund", "index_fund",
                  "collective_plan", "structured_note", "private_fund", "other")
@@ -48,7 +50,7 @@ def _product_fields(name_zh: object, name_en: object, kind: object, risk_level: 
     if kind not in PRODUCT_KINDS:
         raise OperationError(_("Choose the kind of product."), "kind", "unknown_kind")
     values["kind"] = kind
-    if isinstance(risk_level, bool) or not isinstance(risk_level, int) or risk_level not in rules.RISK_LEVELS:
+    if isinstance(risk_level, bool) or not isinstance(risk_level, int) or risk_level not in RISK_LEVELS:
         raise OperationError(_("The risk level must be R1, R2, R3, R4 or R5."), "risk_level", "invalid_risk_level")
     values["risk_level"] = risk_level
     return values
@@ -105,7 +107,7 @@ def set_product_active(product: Product, active: bool) -> bool:
 def products_query(risk_level: int | None = None, active: bool | None = None, q: str | None = None) -> Select:
     """The catalogue, filtered by risk level, state and code or name; by level, then code."""
     stmt = select(Product)
-    if risk_level in rules.RISK_LEVELS:
+    if risk_level in RISK_LEVELS:
         stmt = stmt.where(Product.risk_level == risk_level)
     if active is not None:
         stmt = stmt.where(Product.active.is_(active))
@@ -168,7 +170,7 @@ def assess(client: Client, product: Product, today: date | None = None) -> Asses
     today = today or business_today()
     profile = profile_as_of(client, today)
     age = rules.age_on(client.birth_date, today)
-    category = client.investor_category if client.investor_category in rules.INVESTOR_CATEGORIES else "ordinary"
+    category = client.investor_category if client.investor_category in INVESTOR_CATEGORIES else "ordinary"
     result = rules.check(product.risk_level, profile.grade if profile else None,
                          lowest_category=bool(profile.lowest_category) if profile else False,
                          investor_category=category, age=age)

@@ -21,9 +21,10 @@ from models import AssetSnapshot, Client, ClientTier, TierThresholdSet, db, utcn
 from models.types import UTCDateTime
 from portal.audit import record
 from portal.operations.errors import OperationError
-from portal.operations.risk import add_months
 from portal.rules import numbers
-from portal.rules.tiering import TIERS, ThresholdError, TierThreshold, tier_case_sql, validate_thresholds
+from portal.rules.calendar import add_months
+from portal.rules.tiering import ThresholdError, TierThreshold, contribution_window, tier_case_sql, validate_thresholds
+from portal.rules.vocabulary import TIERS
 
 MONEY = Numeric(18, 2)
 # Imports and re-tiers of the same data take turns (PostgreSQL advisory lock, held to the commit).
@@ -31,17 +32,6 @@ TIERING_LOCK = 4_0_2026_04
 # The largest amount a threshold may name: 14 digits before the point, like an imported amount.
 MAX_AMOUNT = Decimal("99999999999999.99")
 MEASURES = ("assets", "contribution")
-
-
-def month_start(day: date) -> date:
-    """The first day of `day`'s month (revenue records are keyed by it)."""
-    return day.replace(day=1)
-
-
-def contribution_window(day: date) -> tuple[date, date]:
-    """The first and last month (first days) of the 12 calendar months ending with `day`'s month."""
-    last = month_start(day)
-    return add_months(last, -11), last
 
 
 def take_lock() -> None:

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import and_, case, distinct, extract, func, literal, select
 
 from models import Evaluation, EvaluationCycle, LevelChange, Manager, Team, db
-from portal.rules.evaluation import LEVELS
+from portal.rules.vocabulary import LEVELS
 
 CENT = Decimal("0.01")
 BINS = tuple(range(10))  # 0–9.99, 10–19.99, … 90–100

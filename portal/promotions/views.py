@@ -30,6 +30,7 @@ from models import (
     User,
     db,
 )
+from models.evaluations import NOMINATION_STATES
 from portal.access import allow, deny, manager_or_404, supervised_team_ids
 from portal.collation import by_pinyin
 from portal.exports import download
@@ -37,10 +38,11 @@ from portal.formatting import portal_language
 from portal.operations import ladder
 from portal.operations import promotions as operations
 from portal.operations.errors import OperationError, attach_error
-from portal.operations.risk import business_today
 from portal.pagination import Page, page_arg, paginate
 from portal.promotions import charts, reports
-from portal.rules.evaluation import BAND_CODES, DIMENSIONS, LEVELS, level_duties
+from portal.rules.calendar import business_today
+from portal.rules.evaluation import BAND_CODES, DIMENSIONS, level_duties
+from portal.rules.vocabulary import LEVELS
 
 bp = Blueprint("promotions", __name__)
 
@@ -395,7 +397,6 @@ def close_flag(employee_no: str):
 # --- nominations: lists and the checker's decision -------------------------------------------------------
 
 
-NOMINATION_STATES = ("pending", "approved", "rejected")
 CALIBRATION_PER_PAGE = 25
 
 

@@ -28,6 +28,7 @@ from portal.operations.questionnaires import (
 from portal.operations.risk import definition_of
 from portal.questionnaire import editor
 from portal.rules import questionnaire as rules
+from portal.rules.vocabulary import GRADES
 
 bp = Blueprint("questionnaire_admin", __name__, url_prefix="/admin/questionnaires")
 
@@ -182,7 +183,7 @@ def edit_form(version_id: int):
 
 def _render_form(version, form, fields, errors, problem, status):
     return render_template("questionnaire_admin/form.html", version=version, form=form, fields=fields,
-                           errors=errors, problem=problem, groups=rules.GROUPS, grades=rules.GRADES,
+                           errors=errors, problem=problem, groups=rules.GROUPS, grades=GRADES,
                            group_labels=group_labels(), publish_form=PublishForm(),
                            status_labels=status_labels()), status
 
@@ -281,7 +282,7 @@ def impact(version_id: int):
         return f"{base}?{query}" if query else base
 
     return render_template("questionnaire_admin/impact.html", version=version, preview=preview,
-                           movers_url=movers_url, grades=list(rules.GRADES), status_labels=status_labels(),
+                           movers_url=movers_url, grades=list(GRADES), status_labels=status_labels(),
                            publish_form=PublishForm())
 
 
@@ -296,7 +297,7 @@ def impact_clients(version_id: int):
 
     version = _version_or_404(version_id)
     source, target = request.args.get("from") or None, request.args.get("to") or None
-    if (source and source not in rules.GRADES) or (target and target not in rules.GRADES):
+    if (source and source not in GRADES) or (target and target not in GRADES):
         abort(400)
     found = _impact_of(version)
     if found is None:

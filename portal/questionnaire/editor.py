@@ -13,7 +13,8 @@ from typing import Any
 
 from flask_babel import gettext as _
 
-from portal.rules.questionnaire import GRADES, GROUPS
+from portal.rules.questionnaire import GROUPS
+from portal.rules.vocabulary import GRADES
 
 Fields = dict[str, Any]
 

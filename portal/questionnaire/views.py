@@ -50,19 +50,18 @@ from portal.operations.errors import OperationError
 from portal.operations.risk import (
     RetakeLimitReached,
     active_version,
-    business_date,
-    business_today,
     confirm_assessment,
     definition_of,
     derived_age,
     pending_assisted,
-    profile_status,
     retake_refusal,
     score_percentile,
     submit_assessment,
 )
 from portal.reads import read_only
 from portal.rules import questionnaire as rules
+from portal.rules.calendar import business_date, business_today
+from portal.rules.profile import profile_status
 
 bp = Blueprint("questionnaire", __name__)
 

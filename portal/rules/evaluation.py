@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 DIMENSIONS: tuple[str, ...] = ("satisfaction", "kpi", "team", "competence")
-LEVELS: tuple[str, ...] = ("junior", "mid", "senior", "principal")
 
 # Percent per dimension, in DIMENSIONS order: satisfaction / KPI / team / competence.
 DEFAULT_WEIGHTS: dict[str, dict[str, int]] = {

@@ -16,14 +16,15 @@ Readings of the SPEC table chosen here:
 """
 from __future__ import annotations
 
-import calendar
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, fields
 from datetime import date
 from decimal import ROUND_DOWN, Decimal, InvalidOperation
 from typing import Any
 
-from portal.rules.evaluation import DIMENSIONS, LEVELS
+from portal.rules.calendar import add_months, months_between
+from portal.rules.evaluation import DIMENSIONS
+from portal.rules.vocabulary import LEVELS
 
 PROMOTE = "promote"
 DEMOTE = "demote"
@@ -157,36 +158,6 @@ class Recommendation:
             "eligible_in_months": self.eligible_in_months,
             "eligible_on": self.eligible_on.isoformat() if self.eligible_on else None,
         }
-
-
-# --- calendar months ---------------------------------------------------------------------------------
-
-
-def _is_month_end(day: date) -> bool:
-    return day.day == calendar.monthrange(day.year, day.month)[1]
-
-
-def months_between(start: date, end: date) -> int:
-    """Whole calendar months completed from ``start`` to ``end`` (ValueError if end is before start).
-
-    A month is complete when ``end`` reaches start's day of the month, or when ``end`` is the last day of
-    its month and that month is too short to hold start's day: 2024-01-31 → 2024-02-29 is 1 month,
-    2024-01-31 → 2024-02-28 is 0, 2024-02-29 → 2025-02-28 is 12.
-    """
-    if end < start:
-        raise ValueError(f"end {end.isoformat()} is before start {start.isoformat()}")
-    months = (end.year - start.year) * 12 + (end.month - start.month)
-    if end.day < start.day and not _is_month_end(end):
-        months -= 1
-    return months
-
-
-def add_months(start: date, months: int) -> date:
-    """The date ``months`` calendar months after ``start``, clamped to the end of a shorter month."""
-    index = start.year * 12 + (start.month - 1) + months
-    year, month = divmod(index, 12)
-    month += 1
-    return date(year, month, min(start.day, calendar.monthrange(year, month)[1]))
 
 
 # --- rule versions as JSON -----------------------------------------------------------------------------

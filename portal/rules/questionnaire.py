@@ -21,18 +21,11 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
+from portal.rules.calendar import whole_years
+from portal.rules.vocabulary import CLASS_OF_GRADE, GRADES, PRODUCT_LEVELS, max_level_of
+
 LANGUAGES = ("zh_CN", "en")
 GROUPS = ("age", "knowledge", "experience", "financial", "preference")
-GRADES = ("C1", "C2", "C3", "C4", "C5")
-PRODUCT_LEVELS = ("R1", "R2", "R3", "R4", "R5")
-RISK_CLASSES = ("conservative", "balanced", "aggressive")
-CLASS_OF_GRADE = {
-    "C1": "conservative",
-    "C2": "conservative",
-    "C3": "balanced",
-    "C4": "aggressive",
-    "C5": "aggressive",
-}
 MIN_QUESTIONS = 12
 SCORE_MIN = 0
 SCORE_MAX = 100
@@ -581,18 +574,6 @@ def score(definition: Questionnaire, answers: Mapping[str, str]) -> Assessment:
     )
 
 
-def age_on(birth_date: date, day: date) -> int:
-    """Age in whole years (周岁) on `day`.
-
-    The birthday is reached when (month, day) is no earlier than the birth's: someone born on 29 February
-    turns a year older on 1 March in a year without a 29 February (28 February still comes before it).
-    """
-    years = day.year - birth_date.year
-    if (day.month, day.day) < (birth_date.month, birth_date.day):
-        years -= 1
-    return years
-
-
 def age_answer(definition: Questionnaire, birth_date: date | None, day: date) -> tuple[str, str] | None:
     """(question id, option id) of the age question for someone born on `birth_date`, answered on `day`.
 
@@ -602,16 +583,11 @@ def age_answer(definition: Questionnaire, birth_date: date | None, day: date) ->
     question = definition.age_question
     if question is None or birth_date is None:
         return None
-    age = age_on(birth_date, day)
+    age = whole_years(birth_date, day)
     option = next((o for o in question.options if o.holds_age(age)), None)
     return (question.id, option.id) if option is not None else None
 
 
 def allowed_product_levels(grade: str, lowest_category: bool = False) -> tuple[str, ...]:
     """Product risk levels a grade may take: Cn takes R1..Rn; the lowest category only R1."""
-    # 证券期货投资者适当性管理办法: the lowest risk-tolerance category may buy only the lowest-risk products.
-    if grade not in GRADES:
-        raise ValueError(f"unknown grade {grade!r}")
-    if lowest_category:
-        return PRODUCT_LEVELS[:1]
-    return PRODUCT_LEVELS[: GRADES.index(grade) + 1]
+    return PRODUCT_LEVELS[:max_level_of(grade, lowest_category)]

@@ -23,13 +23,12 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-GRADES = ("C1", "C2", "C3", "C4", "C5")
-RISK_LEVELS = (1, 2, 3, 4, 5)
-INVESTOR_CATEGORIES = ("ordinary", "professional")
+from portal.rules.calendar import whole_years
+from portal.rules.vocabulary import GRADES, INVESTOR_CATEGORIES, RISK_LEVELS, level_name, max_level_of
+
 OUTCOMES = ("allowed", "warning", "refused")
 ELDERLY_AGE = 65
 ELDERLY_LEVELS = (4, 5)
-LOWEST_CATEGORY_MAX_LEVEL = 1
 
 # Stable reason codes, stored with each record and translated where they are shown.
 NO_VALID_PROFILE = "no_valid_profile"
@@ -56,24 +55,11 @@ class SuitabilityCheck:
         return tuple(reason["code"] for reason in self.reasons)
 
 
-def level_name(level: int) -> str:
-    """1 → "R1"."""
-    return f"R{level}"
-
-
 def age_on(birth_date: date, day: date) -> int:
     """Age in whole years on `day` (0 before the first birthday; never negative)."""
     if day < birth_date:
         raise ValueError(f"{day} is before the birth date {birth_date}")
-    had_birthday = (day.month, day.day) >= (birth_date.month, birth_date.day)
-    return day.year - birth_date.year - (0 if had_birthday else 1)
-
-
-def max_level_of(grade: str, lowest_category: bool = False) -> int:
-    """The highest product risk level a grade takes: Cn → n, the lowest category → 1."""
-    if grade not in GRADES:
-        raise ValueError(f"unknown grade {grade!r}; grades are {', '.join(GRADES)}")
-    return LOWEST_CATEGORY_MAX_LEVEL if lowest_category else GRADES.index(grade) + 1
+    return whole_years(birth_date, day)
 
 
 def elderly_prompt(age: int, product_level: int) -> bool:

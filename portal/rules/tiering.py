@@ -13,12 +13,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from itertools import pairwise
 
-from portal.rules.questionnaire import RISK_CLASSES
+from portal.rules.calendar import add_months
+from portal.rules.vocabulary import RISK_CLASSES, TIERS
 
-TIERS = (1, 2, 3, 4)
 PACKAGES = ("premier", "advantage", "essential")
 PACKAGE_NAMES = {
     "premier": {"zh_CN": "尊享版", "en": "Premier"},
@@ -92,6 +93,17 @@ def validate_thresholds(thresholds: Iterable[TierThreshold]) -> tuple[TierThresh
     if last.min_assets != 0 or last.min_contribution != 0:
         raise ThresholdError("tier 4 takes every remaining client, so its thresholds must both be 0")
     return ladder
+
+
+def month_start(day: date) -> date:
+    """The first day of `day`'s month (revenue records are keyed by it)."""
+    return day.replace(day=1)
+
+
+def contribution_window(day: date) -> tuple[date, date]:
+    """The first and last month (first days) of the 12 calendar months ending with `day`'s month."""
+    last = month_start(day)
+    return add_months(last, -11), last
 
 
 def tier_for(

@@ -5,6 +5,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from portal.rules import suitability as rules
+from portal.rules.vocabulary import GRADES, level_name, max_level_of
 
 
 def suitability_labels() -> dict:
@@ -72,7 +73,7 @@ def elderly_prompt_for_client(age: int, level: int) -> str:
 
 def warning_for_client(product_name: str, level: int, grade: str | None, action: str) -> str:
     """The special risk warning the client reads before confirming."""
-    most = rules.level_name(rules.max_level_of(grade)) if grade in rules.GRADES else "—"
+    most = level_name(max_level_of(grade)) if grade in GRADES else "—"
     what = _("recommendation") if action == "recommendation" else _("subscription")
     return _("The product %(product)s is of risk level R%(level)d. Your risk tolerance is %(grade)s, which suits "
              "products up to %(max)s: this product is above it, and you could lose part or all of the money you "

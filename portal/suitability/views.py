@@ -26,11 +26,11 @@ from portal.operations import packages as package_ops
 from portal.operations import suitability as ops
 from portal.operations.errors import OperationError, attach_error
 from portal.operations.previews import package_movers, preview_package_grid
-from portal.operations.risk import business_today
 from portal.pagination import Page, page_arg, paginate
 from portal.rules import suitability as rules
-from portal.rules.questionnaire import RISK_CLASSES
-from portal.rules.tiering import PACKAGES, TIERS
+from portal.rules.calendar import business_today
+from portal.rules.tiering import PACKAGES
+from portal.rules.vocabulary import RISK_CLASSES, RISK_LEVELS, TIERS
 from portal.suitability import texts
 
 bp = Blueprint("suitability", __name__)
@@ -231,7 +231,7 @@ def _kind_choices() -> list[tuple[str, str]]:
 @allow("admin", "compliance")
 def products():
     level = request.args.get("level", type=int)
-    level = level if level in rules.RISK_LEVELS else None
+    level = level if level in RISK_LEVELS else None
     state = request.args.get("state", "active")
     state = state if state in ("active", "inactive", "all") else "active"
     q = (request.args.get("q") or "").strip()[:50]

@@ -12,8 +12,8 @@ from portal.access import allow, client_or_404, deny, supervised_team_ids
 from portal.compliance.queries import small_grid
 from portal.operations.clients import reassign_client
 from portal.operations.errors import OperationError
-from portal.operations.risk import business_today
 from portal.reads import read_only
+from portal.rules.calendar import business_today
 
 bp = Blueprint("teams", __name__)
 

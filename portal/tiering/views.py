@@ -28,7 +28,7 @@ from portal.operations.tiering import (
     statistics_dates,
 )
 from portal.pagination import Page, page_arg
-from portal.rules.tiering import TIERS
+from portal.rules.vocabulary import TIERS
 
 bp = Blueprint("tiering", __name__)
 # The upload page lists this many problems; the total is always exact.

@@ -6,7 +6,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from models import Client, db
-from portal.operations.risk import business_today
+from portal.rules.calendar import business_today
 from tests.e2e.conftest import screenshot
 from tests.e2e.test_book_browser import sign_in
 

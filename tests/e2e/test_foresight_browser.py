@@ -14,7 +14,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from models import Client, ClientTier, db
-from portal.operations.risk import business_today
+from portal.rules.calendar import business_today
 from tests.conftest import TEST_PASSWORD
 from tests.e2e.conftest import screenshot
 

@@ -131,7 +131,7 @@ def test_dashboard_rows_are_compact_with_a_full_book_due(app, world, make, brows
     from datetime import timedelta
 
     from models import db
-    from portal.operations.risk import business_today
+    from portal.rules.calendar import business_today
 
     today = business_today()
     for n in range(40):

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from models import Client, QuestionnaireVersion, db
-from portal.operations.risk import business_today
+from portal.rules.calendar import business_today
 from tests.conftest import TEST_PASSWORD
 from tests.e2e.test_accessibility import violations
 from tests.e2e.test_evaluations_browser import _data_for_rma1

@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from models import LevelChange, Manager, db
 from portal.operations import promotions as operations
-from portal.operations.risk import business_today
+from portal.rules.calendar import business_today
 from tests.e2e.conftest import screenshot
 from tests.e2e.test_book_browser import sign_in
 from tests.test_promotions import history, set_level, user
