@@ -324,12 +324,15 @@ def _eligibility_post(manager: Manager, form, form_name: str, act, done):
     """A form of the eligibility page: on a valid post run `act()`, commit, flash `done(result)` and go back to
     the page; otherwise roll back and show the page again with the message beside the form (400)."""
     if form.validate_on_submit():
-        with unit_of_work(answer_here=(ValueError,)) as work:  # a hidden number field altered
+        with unit_of_work(answer_here=(ValueError,)) as work:  # ValueError: a hidden number field altered
             result = act()
         if work.ok:
             flash(done(result), "success")
             return redirect(url_for("promotions.eligibility", employee_no=manager.employee_no))
-        flash(_("The form was not sent completely; please try again."), "danger")
+        if isinstance(work.error, OperationError):  # a ValueError too: told apart here
+            attach_error(form, work.error)
+        else:
+            flash(_("The form was not sent completely; please try again."), "danger")
     return render_template("promotions/eligibility.html", **_eligibility_context(manager, **{form_name: form})), 400
 
 
@@ -371,6 +374,8 @@ def close_flag(employee_no: str):
         operations.close_flag(manager, flag_id, note=form.note.data, by=current_user)
     if work.ok:
         flash(_("Compliance flag closed."), "success")
+    elif isinstance(work.error, OperationError):  # a ValueError too: told apart here
+        flash(work.error.message, "danger")
     else:
         flash(_("The form was not sent completely; please try again."), "danger")
     return redirect(url_for("promotions.eligibility", employee_no=manager.employee_no))
