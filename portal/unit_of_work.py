@@ -50,7 +50,7 @@ class UnitOfWork:
 
     @property
     def ok(self) -> bool:
-        """True when the block's writes were committed."""
+        """True when the block ran to its end: its writes are committed (rolled back with `commit=False`)."""
         return self.error is None
 
 
