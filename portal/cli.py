@@ -8,7 +8,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from models import User, db
-from portal.operations.errors import OperationError
+from portal.unit_of_work import unit_of_work
 
 
 def register(app: Flask) -> None:
@@ -68,9 +68,8 @@ def register(app: Flask) -> None:
                 click.echo("The database already holds data; demo data not added.")
                 return
             raise click.ClickException("The database is not empty; seed-demo only fills an empty database.")
-        with click.progressbar(length=clients, label="clients", file=sys.stderr) as bar:
+        with click.progressbar(length=clients, label="clients", file=sys.stderr) as bar, unit_of_work():
             result = seed(DemoPlan(clients=clients, managers=managers, seed=seed_value), bar.update)
-        db.session.commit()
         if db.engine.dialect.name == "postgresql":
             # Fresh statistics and visibility map after a bulk load, as autovacuum would give later.
             with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
@@ -95,13 +94,9 @@ def register(app: Flask) -> None:
             password = sys.stdin.readline().rstrip("\r\n")
         else:
             password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-        try:
+        with unit_of_work():
             user = create_user(username, display_name or username, role, password, client_no=client_no,
                                employee_no=employee_no)
-        except OperationError as error:
-            db.session.rollback()
-            raise click.ClickException(error.message) from None
-        db.session.commit()
         click.echo(f"Created {user.role} login {user.username}.")
 
     @app.cli.command("create-api-token")
@@ -110,17 +105,13 @@ def register(app: Flask) -> None:
     @click.option("--days", type=int, default=None, help="Days the token is valid (API_TOKEN_LIFETIME_DAYS: 90).")
     def create_api_token_command(username, label, days):
         """Print a new bearer token for USERNAME as the last line (only its hash is stored)."""
-        from portal.operations.errors import OperationError
         from portal.operations.users import create_api_token
 
         user = db.session.scalar(select(User).where(User.username == username.strip().lower()))
         if user is None or not user.active:
             raise click.ClickException(f"No active user is called {username}.")
-        try:
+        with unit_of_work():
             token = create_api_token(user, label, days)
-        except OperationError as error:
-            raise click.ClickException(error.message) from None
-        db.session.commit()
         click.echo(f"Token for {user.username} ({user.role}); it is shown once:")
         click.echo(token)
 
@@ -133,8 +124,8 @@ def register(app: Flask) -> None:
         user = db.session.scalar(select(User).where(User.username == username.strip().lower()))
         if user is None:
             raise click.ClickException(f"No user is called {username}.")
-        count = revoke_api_tokens(user)
-        db.session.commit()
+        with unit_of_work():
+            count = revoke_api_tokens(user)
         click.echo(f"Revoked {count} token(s) of {user.username}.")
 
     @app.cli.command("backup")
@@ -166,12 +157,8 @@ def register(app: Flask) -> None:
             day = date.fromisoformat(closed_on) if closed_on else None
         except ValueError:
             raise click.ClickException("--on must be a date written YYYY-MM-DD.") from None
-        try:
+        with unit_of_work():
             close_account(client, day)
-        except OperationError as error:
-            db.session.rollback()
-            raise click.ClickException(error.message) from None
-        db.session.commit()
         click.echo(f"Closed the account of {client_no} on {client.closed_on.isoformat()}.")
 
     @app.cli.command("anonymise-client")
@@ -184,10 +171,6 @@ def register(app: Flask) -> None:
         client = db.session.scalar(select(Client).where(Client.client_no == client_no))
         if client is None:
             raise click.ClickException(f"No client has the number {client_no}.")
-        try:
+        with unit_of_work():
             anonymise_client(client)
-        except OperationError as error:
-            db.session.rollback()
-            raise click.ClickException(error.message) from None
-        db.session.commit()
         click.echo(f"Anonymised the personal data of {client_no}; its suitability records and audit rows are kept.")

@@ -504,3 +504,34 @@ def test_demo_data_tells_the_promotion_story(app):
     # …and the demo admin may decide it.
     change = operations.approve(nomination, effective_date=TODAY, reason="demo", by=user("admin"))
     assert change.to_level == nomination.to_level
+
+
+def test_a_refused_nomination_or_flag_close_shows_the_operations_reason(client, auth, world):
+    """An operation's refusal is a ValueError too: it is shown as itself, not as an altered hidden field."""
+    m = world["a"]["rm"]
+    set_level(m, "junior", 20)
+    history(m, [88, 92])
+    db.session.commit()
+    auth.login("sup_a")
+    client.post("/managers/RMA1/eligibility/run", data={"csrf_token": csrf_token(client, "/")})
+    stored = operations.latest_recommendation(m.id)
+    token = csrf_token(client, "/managers/RMA1/eligibility")
+    form = {"csrf_token": token, "recommendation_id": stored.id, "reason": "Two strong quarters"}
+    assert client.post("/managers/RMA1/nominate", data=form).status_code == 302
+    again = client.post("/managers/RMA1/nominate", data=form)
+    page = again.get_data(as_text=True)
+    assert again.status_code == 400
+    assert "already has a pending nomination" in page and "not sent completely" not in page
+    altered = client.post("/managers/RMA1/nominate", data={**form, "recommendation_id": "x"})
+    assert altered.status_code == 400 and "not sent completely" in altered.get_data(as_text=True)
+    assert db.session.scalar(select(func.count(PromotionNomination.id))) == 1
+    auth.logout()
+    auth.login("compliance")
+    token = csrf_token(client, "/managers/RMA1/eligibility")
+    client.post("/managers/RMA1/flags", data={"csrf_token": token, "kind": "conduct_breach", "note": "Sale"})
+    flag = db.session.scalar(select(ComplianceFlag))
+    close = {"csrf_token": token, "flag_id": flag.id, "note": "resolved"}
+    assert client.post("/managers/RMA1/flags/close", data=close).status_code == 302
+    closed_twice = client.post("/managers/RMA1/flags/close", data=close, follow_redirects=True)
+    page = closed_twice.get_data(as_text=True)
+    assert "This flag is already closed." in page and "not sent completely" not in page

@@ -6,10 +6,9 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from forms.account import ReminderSettingsForm
-from models import db
 from portal.access import allow
-from portal.operations.errors import OperationError, attach_error
 from portal.operations.reminders import set_reminder_settings
+from portal.unit_of_work import unit_of_work
 
 bp = Blueprint("account", __name__)
 
@@ -22,13 +21,9 @@ def settings():
     status = 200
     if form.is_submitted():
         if form.validate():
-            try:
+            with unit_of_work(form) as work:
                 changed = set_reminder_settings(user, email=form.email.data, reminders=form.reminders.data)
-            except OperationError as error:
-                db.session.rollback()
-                attach_error(form, error)
-            else:
-                db.session.commit()
+            if work.ok:
                 flash(_("Your reminder settings are saved.") if changed else _("Nothing changed."), "success")
                 return redirect(url_for("account.settings"))
         status = 400

@@ -9,9 +9,8 @@ from zoneinfo import ZoneInfo
 import click
 from flask import Flask, current_app
 
-from models import db
 from portal.exports import plain_cell
-from portal.operations.errors import OperationError
+from portal.unit_of_work import unit_of_work
 
 CSV_HEADER = ("employee_no", "name", "team", "username", "link", "expires_at")
 
@@ -29,27 +28,22 @@ def register(app: Flask) -> None:
 
         if bool(team_code) == everyone:
             raise click.UsageError("Name one team with --team CODE, or invite everyone with --all.")
-        try:
+        with unit_of_work():  # the links are kept only once written: no link is kept that nobody was given
             invitations = invite_staff(team_code)
-        except OperationError as error:
-            db.session.rollback()
-            raise click.ClickException(error.message) from None
-        zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
-        base = current_app.config["PORTAL_BASE_URL"]
-        rows = [(i.employee_no, i.name, i.team, i.username, f"{base}/welcome/{i.secret}",
-                 i.expires_at.astimezone(zone)) for i in invitations]
-        try:
-            if output == "-":
-                _write(sys.stdout, rows)
-            else:
-                # The links open logins: the file is made readable by its owner only.
-                descriptor = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-                with open(descriptor, "w", encoding="utf-8-sig", newline="") as stream:
-                    _write(stream, rows)
-        except OSError as error:
-            db.session.rollback()  # no link is kept that nobody was given
-            raise click.ClickException(f"Could not write {output}: {error.strerror}") from None
-        db.session.commit()
+            zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+            base = current_app.config["PORTAL_BASE_URL"]
+            rows = [(i.employee_no, i.name, i.team, i.username, f"{base}/welcome/{i.secret}",
+                     i.expires_at.astimezone(zone)) for i in invitations]
+            try:
+                if output == "-":
+                    _write(sys.stdout, rows)
+                else:
+                    # The links open logins: the file is made readable by its owner only.
+                    descriptor = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+                    with open(descriptor, "w", encoding="utf-8-sig", newline="") as stream:
+                        _write(stream, rows)
+            except OSError as error:
+                raise click.ClickException(f"Could not write {output}: {error.strerror}") from None
         click.echo(f"Invited {len(rows)} staff member(s); links valid until "
                    f"{rows[0][5].isoformat(timespec='minutes') if rows else '-'}.", err=True)
 

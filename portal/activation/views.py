@@ -13,7 +13,7 @@ from models import User, db, utcnow
 from portal.access import allow, client_or_404, public
 from portal.audit import record, record_now
 from portal.extensions import limiter
-from portal.operations.errors import OperationError, attach_error
+from portal.operations.errors import attach_error
 from portal.operations.signin import (
     ActivationRefused,
     activate_client,
@@ -27,6 +27,7 @@ from portal.operations.signin import (
 )
 from portal.security import start_session
 from portal.throttle import Throttle
+from portal.unit_of_work import unit_of_work
 
 bp = Blueprint("activation", __name__)
 
@@ -57,11 +58,11 @@ def _refusal_message(reason: str) -> str:
 
 
 def _sign_in(user: User, how: str):
+    """Sign in the login just opened, in the unit of work that opened it."""
     start_session(user)
     login_user(user)
     user.last_login_at = utcnow()
     record("auth.sign_in", "user", user.username, actor=user, after={"by": how})
-    db.session.commit()
 
 
 def _activate(form, template: str, operation, third_field: str):
@@ -69,25 +70,21 @@ def _activate(form, template: str, operation, third_field: str):
         return render_template(template, form=form)
     client_no = normalise_client_no(form.client_no.data)
     ACTIVATION.refuse_if_throttled(client_no, "client.activate", "client")
-    try:
+    with unit_of_work(form, answer_here=(ActivationRefused, IntegrityError)) as work:
         user = operation(client_no, form.id_number.data, getattr(form, third_field).data, form.password.data)
-    except ActivationRefused as refused:
-        db.session.rollback()
-        if refused.reason == "mismatch":
+        _sign_in(user, "activation")
+    if isinstance(work.error, ActivationRefused):
+        if work.error.reason == "mismatch":
             ACTIVATION.failed(client_no)
         record_now("client.activate", "client", client_no, outcome="failed", actor_username=client_no,
-                   after={"reason": refused.reason, "by": third_field})
-        flash(_refusal_message(refused.reason), "danger")
+                   after={"reason": work.error.reason, "by": third_field})
+        flash(_refusal_message(work.error.reason), "danger")
         return render_template(template, form=form)
-    except OperationError as error:
-        db.session.rollback()
-        attach_error(form, error)
-        return render_template(template, form=form)
-    except IntegrityError:  # two activations of one client at the same moment: the other one won
-        db.session.rollback()
+    if isinstance(work.error, IntegrityError):  # two activations of one client at the same moment: the other won
         flash(_refusal_message("already_activated"), "danger")
         return render_template(template, form=form)
-    _sign_in(user, "activation")
+    if not work.ok:
+        return render_template(template, form=form)
     flash(_("Your account is open and you are signed in. From now on, sign in with your client number and "
             "this password."), "success")
     return redirect(url_for("home.index"))
@@ -116,19 +113,17 @@ def _redeem(purpose: str, secret: str):
         return render_template("activation/new_password.html", form=None, purpose=purpose,
                                unusable=link_unusable_message())
     if form.validate_on_submit():
-        try:
+        with unit_of_work() as work:
             user = set_password_with_token(purpose, secret, form.password.data)
-        except OperationError as error:
-            db.session.rollback()
-            if error.code == "link_unusable":
-                return render_template("activation/new_password.html", form=None, purpose=purpose,
-                                       unusable=error.message)
-            attach_error(form, error)
-        else:
             _sign_in(user, purpose)
+        if work.ok:
             flash(_("Your password is set and you are signed in. Any other session of this login has ended."),
                   "success")
             return redirect(url_for("home.index"))
+        if work.error.code == "link_unusable":
+            return render_template("activation/new_password.html", form=None, purpose=purpose,
+                                   unusable=work.error.message)
+        attach_error(form, work.error)
     return render_template("activation/new_password.html", form=form, purpose=purpose, user=token.user,
                            unusable=None)
 
@@ -156,13 +151,10 @@ def client_activation_code(client_no: str):
     client = client_or_404(client_no)
     if not IssueForm().validate_on_submit():
         return redirect(url_for("clients.client_detail", client_no=client.client_no))
-    try:
+    with unit_of_work(flash=True) as work:
         code, token = issue_activation_code(client, current_user)
-    except OperationError as error:
-        db.session.rollback()
-        flash(error.message, "danger")
+    if not work.ok:
         return redirect(url_for("clients.client_detail", client_no=client.client_no))
-    db.session.commit()
     return render_template("activation/code_issued.html", client=client, code=code, token=token,
                            activate_url=url_for("activation.activate_with_code", _external=True))
 
@@ -197,12 +189,9 @@ def staff_reset_link(user_id: int):
 
 
 def _issue_reset(user: User, back: str):
-    try:
+    with unit_of_work(flash=True) as work:
         secret, token = issue_password_reset(user, current_user)
-    except OperationError as error:
-        db.session.rollback()
-        flash(error.message, "danger")
+    if not work.ok:
         return redirect(back)
-    db.session.commit()
     return render_template("activation/link_issued.html", user=user, token=token, back=back,
                            link=url_for("activation.reset", secret=secret, _external=True))

@@ -10,11 +10,11 @@ from forms.admin import ManagerForm, MoveManagerForm, TeamForm, ToggleForm, User
 from models import ROLES, Client, Manager, Team, User, db
 from portal.access import allow
 from portal.formatting import labels
-from portal.operations.errors import OperationError, attach_error
 from portal.operations.staff import create_manager, create_team, move_manager, team_by_code
 from portal.operations.users import create_user, set_user_active
 from portal.pagination import page_arg
 from portal.rules.vocabulary import LEVELS
+from portal.unit_of_work import unit_of_work
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -39,15 +39,11 @@ def users():
 def new_user():
     form = UserForm()
     if form.validate_on_submit():
-        try:
+        with unit_of_work(form) as work:
             user = create_user(form.username.data, form.display_name.data, form.role.data, form.password.data,
                                client_no=form.client_no.data or None, employee_no=form.employee_no.data or None,
                                preferred_language=form.preferred_language.data or None)
-        except OperationError as error:
-            db.session.rollback()
-            attach_error(form, error)
-        else:
-            db.session.commit()
+        if work.ok:
             flash(_("The login %(name)s was created.", name=user.username), "success")
             return redirect(url_for("admin.users"))
     return render_template("admin/user_form.html", form=form)
@@ -72,8 +68,8 @@ def _toggle(user_id: int, active: bool):
         if user.id == current_user.id and not active:
             flash(_("You cannot deactivate your own login."), "danger")
         else:
-            set_user_active(user, active)
-            db.session.commit()
+            with unit_of_work():
+                set_user_active(user, active)
             flash(_("%(name)s is now active.", name=user.username) if active
                   else _("%(name)s is now deactivated; their sessions and tokens have ended.", name=user.username),
                   "success")
@@ -85,13 +81,9 @@ def _toggle(user_id: int, active: bool):
 def teams():
     form = TeamForm()
     if form.validate_on_submit():
-        try:
+        with unit_of_work(form) as work:
             team = create_team(form.code.data, form.name.data, form.supervisor.data or None)
-        except OperationError as error:
-            db.session.rollback()
-            attach_error(form, error)
-        else:
-            db.session.commit()
+        if work.ok:
             flash(_("Team %(code)s was created.", code=team.code), "success")
             return redirect(url_for("admin.teams"))
     sizes = (select(Manager.team_id, func.count(Manager.id).label("n")).group_by(Manager.team_id).subquery())
@@ -133,14 +125,10 @@ def new_manager():
     form.level.choices = [(lv, labels()["level"][lv]) for lv in LEVELS]
     form.team.choices = [("", _("No team"))] + _team_choices()
     if form.validate_on_submit():
-        try:
+        with unit_of_work(form) as work:
             manager = create_manager(form.employee_no.data, form.name.data, form.level.data, form.level_since.data,
                                      form.hire_date.data, form.team.data or None)
-        except OperationError as error:
-            db.session.rollback()
-            attach_error(form, error)
-        else:
-            db.session.commit()
+        if work.ok:
             flash(_("Staff record %(no)s was created.", no=manager.employee_no), "success")
             return redirect(url_for("admin.managers"))
     return render_template("admin/manager_form.html", form=form)
@@ -153,13 +141,9 @@ def move(employee_no: str):
     form = MoveManagerForm()
     form.team.choices = _team_choices()
     if form.validate_on_submit():
-        try:
+        with unit_of_work(flash=True) as work:
             move_manager(manager, team_by_code(form.team.data))
-        except OperationError as error:
-            db.session.rollback()
-            flash(error.message, "danger")
-        else:
-            db.session.commit()
+        if work.ok:
             flash(_("%(name)s moved to team %(code)s.", name=manager.name, code=form.team.data), "success")
     else:
         flash(_("Choose a team."), "danger")

@@ -7,6 +7,7 @@ from sqlalchemy import Select, func, select
 
 from models import db
 from portal.access import api_error
+from portal.operations.errors import OperationError
 from portal.pagination import MAX_PAGE
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -14,17 +15,23 @@ MAX_PER_PAGE = 100
 
 
 class ApiInputError(Exception):
-    """Bad input to the API: answered 400 with the field and the message."""
+    """Bad input to the API: answered 400 (409 for a state conflict) with the field and the message."""
 
-    def __init__(self, message: str, field: str | None = None, code: str = "invalid"):
+    def __init__(self, message: str, field: str | None = None, code: str = "invalid", status: int = 400):
         super().__init__(message)
-        self.message, self.field, self.code = message, field, code
+        self.message, self.field, self.code, self.status = message, field, code, status
 
 
 @bp.errorhandler(ApiInputError)
 def _bad_input(error: ApiInputError):
     extra = {"field": error.field} if error.field else {}
-    return api_error(400, error.code, error.message, **extra)
+    return api_error(error.status, error.code, error.message, **extra)
+
+
+@bp.errorhandler(OperationError)
+def _refused(error: OperationError):
+    """An operation's refusal outside a unit of work (a check that writes nothing): 400 like bad input."""
+    return _bad_input(ApiInputError(error.message, error.field, error.code))
 
 
 def page_number() -> int:

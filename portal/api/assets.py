@@ -9,11 +9,11 @@ from flask import request
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from models import db
 from portal.access import allow, api_error
 from portal.api import bp, json_response
 from portal.json_input import load_json
 from portal.operations.assets import API_MAX_ROWS, ASSETS, REVENUE, ImportKind, ImportRejected, import_rows
+from portal.unit_of_work import unit_of_work
 
 IMPORTERS = ("admin", "compliance")
 
@@ -26,19 +26,16 @@ def _batch(kind: ImportKind):
         rows = load_json(raw, decimals=True, check_text=False)  # a NUL is named by its row
     except ValueError:  # JSONDecodeError, bad UTF-8
         return api_error(400, "invalid_json", _("The body is not valid JSON."))
-    try:
-        result = import_rows(kind, rows, by_user=current_user)
-    except ImportRejected as rejected:
-        db.session.rollback()
-        if rejected.code == "too_many_rows":
-            return api_error(413, "too_many_rows", rejected.message, max_rows=API_MAX_ROWS)
-        if not rejected.problems:
-            return api_error(400, rejected.code, rejected.message)
-        return api_error(400, "invalid_rows", rejected.message, rows=[
-            {"index": p.line, "client_no": p.client_no, "field": p.field, "code": p.code, "message": p.message}
-            for p in rejected.problems])
-    db.session.commit()
-    return json_response(result.as_dict(), 201)
+    with unit_of_work(answer_here=(ImportRejected,)) as work:
+        return json_response(import_rows(kind, rows, by_user=current_user).as_dict(), 201)
+    rejected = work.error
+    if rejected.code == "too_many_rows":
+        return api_error(413, "too_many_rows", rejected.message, max_rows=API_MAX_ROWS)
+    if not rejected.problems:
+        return api_error(400, rejected.code, rejected.message)
+    return api_error(400, "invalid_rows", rejected.message, rows=[
+        {"index": p.line, "client_no": p.client_no, "field": p.field, "code": p.code, "message": p.message}
+        for p in rejected.problems])
 
 
 @bp.post("/asset-snapshots")

@@ -5,11 +5,10 @@ from flask import request
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from models import db
 from portal.access import allow, api_error, client_or_404
 from portal.api import ApiInputError, bp, envelope, json_response
 from portal.operations import credit as operations
-from portal.operations.errors import OperationError
+from portal.unit_of_work import unit_of_work
 
 STAFF = ("rm", "supervisor", "compliance", "admin")
 
@@ -56,11 +55,9 @@ def credit_screening():
     """Evaluate only: the class and the clauses that decided it; nothing is stored."""
     _body, accounts = _accounts_body()
     try:
-        _checked, result = operations.evaluate(accounts)
+        _checked, result = operations.evaluate(accounts)  # any other OperationError: 400
     except operations.AccountsError as error:
         return _account_error(error)
-    except OperationError as error:
-        raise ApiInputError(error.message, error.field, error.code) from None
     return {"class": result.credit_class, "reasons": operations.reasons_json(result)}
 
 
@@ -76,17 +73,11 @@ def store_credit_screening(client_no: str):
         raise ApiInputError(_("override_class must be one of barred, subprime, blemished."), "override_class")
     if override_reason is not None and not isinstance(override_reason, str):
         raise ApiInputError(_("override_reason must be text."), "override_reason")
-    try:
+    with unit_of_work(answer_here=(operations.AccountsError,)) as work:
         screening = operations.store_screening(client, accounts, current_user, override_class=override_class,
                                                override_reason=override_reason, source="api")
-    except operations.AccountsError as error:
-        db.session.rollback()
-        return _account_error(error)
-    except OperationError as error:
-        db.session.rollback()
-        raise ApiInputError(error.message, error.field, error.code) from None
-    db.session.commit()
-    return json_response(screening_json(screening, client.client_no), 201)
+        return json_response(screening_json(screening, client.client_no), 201)
+    return _account_error(work.error)
 
 
 @bp.get("/clients/<client_no>/credit-screenings")

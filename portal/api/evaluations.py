@@ -26,9 +26,9 @@ from portal.evaluations.scope import (
     sees_scores,
 )
 from portal.operations import evaluations as operations
-from portal.operations.errors import OperationError
 from portal.reads import read_only
 from portal.rules.evaluation import DIMENSIONS
+from portal.unit_of_work import unit_of_work
 
 READERS = ("rm", "supervisor", "compliance", "admin")
 WRITERS = ("supervisor", "admin")
@@ -86,10 +86,6 @@ def evaluation_json(evaluation: Evaluation, cycle: EvaluationCycle, *, manager: 
     return body
 
 
-def _state_error(error: OperationError):
-    return api_error(409, error.code, error.message)
-
-
 def _body() -> dict:
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
@@ -135,16 +131,11 @@ def create_cycle():
             return api_error(403, "forbidden", _("Only an administrator creates a cycle over everyone."))
     else:
         raise ApiInputError(_('scope must be "all" or {"team": CODE}.'), "scope", "invalid_scope")
-    try:
+    with unit_of_work():
         start = operations.parse_day(body.get("start"), "start")
         end = operations.parse_day(body.get("end"), "end")
         cycle = operations.create_cycle(body.get("name"), start, end, team, current_user)
-    except OperationError as error:
-        db.session.rollback()
-        raise ApiInputError(error.message, error.field, error.code) from None
-    answer = cycle_json(cycle)  # built before the commit (see portal/api/followups.py)
-    db.session.commit()
-    return json_response(answer, 201)
+        return json_response(cycle_json(cycle), 201)
 
 
 @bp.get("/cycles/<int:cycle_id>")
@@ -171,14 +162,9 @@ def _managed(cycle_id: int) -> EvaluationCycle:
 def open_cycle(cycle_id: int):
     """draft → open: creates one evaluation per active manager in scope."""
     cycle = _managed(cycle_id)
-    try:
+    with unit_of_work(conflicts=True):
         created = operations.open_cycle(cycle, current_user)
-    except OperationError as error:
-        db.session.rollback()
-        return _state_error(error)
-    answer = {**cycle_json(cycle), "evaluations": created}
-    db.session.commit()
-    return answer
+        return {**cycle_json(cycle), "evaluations": created}
 
 
 @bp.post("/cycles/<int:cycle_id>/close")
@@ -186,19 +172,12 @@ def open_cycle(cycle_id: int):
 def close_cycle(cycle_id: int):
     """open → closed, then the promotion engine runs; 409 naming every unscored evaluation."""
     cycle = _managed(cycle_id)
-    try:
+    with unit_of_work(conflicts=True, answer_here=(operations.UnscoredError,)) as work:
         recommendations = operations.close_cycle(cycle, current_user)
-    except operations.UnscoredError as error:
-        db.session.rollback()
-        return api_error(409, "unscored", error.message,
-                         unscored=[{"employee_no": no, "name": name} for no, name in error.unscored],
-                         unscored_total=error.total)
-    except OperationError as error:
-        db.session.rollback()
-        return _state_error(error)
-    answer = {**cycle_json(cycle), "recommendations": recommendations}
-    db.session.commit()
-    return answer
+        return {**cycle_json(cycle), "recommendations": recommendations}
+    return api_error(409, "unscored", work.error.message,
+                     unscored=[{"employee_no": no, "name": name} for no, name in work.error.unscored],
+                     unscored_total=work.error.total)
 
 
 @bp.get("/cycles/<int:cycle_id>/evaluations/<employee_no>")
@@ -225,25 +204,16 @@ def put_evaluation(cycle_id: int, employee_no: str):
         raise ApiInputError(_("version must be the whole number read with the evaluation."), "version",
                             "invalid_version")
     scores = {d: body.get(d) for d in DIMENSIONS}
-    try:
+    with unit_of_work(conflicts=STATE_CODES, answer_here=(operations.ConflictError,)) as work:
         operations.score_evaluation(evaluation, scores, body.get("comment"), current_user, expected_version=version)
-    except operations.ConflictError as conflict:
-        db.session.rollback()
+        return evaluation_json(evaluation, cycle, derived=True)
+    with unit_of_work():  # the refused attempt is kept in the audit log
         current = db.session.get(Evaluation, evaluation.id, populate_existing=True)
         operations.record_conflict(current, {**scores, "comment": body.get("comment")}, version, current_user)
-        db.session.commit()
-        current = db.session.get(Evaluation, evaluation.id)
-        return api_error(409, "conflict", conflict.message, current=evaluation_json(current, cycle),
-                         changed_by=current.updated_by.username if current.updated_by else None,
-                         changed_at=current.updated_at.isoformat() if current.updated_at else None)
-    except OperationError as error:
-        db.session.rollback()
-        if error.code in STATE_CODES:
-            return _state_error(error)
-        raise ApiInputError(error.message, error.field, error.code) from None
-    answer = evaluation_json(evaluation, cycle, derived=True)
-    db.session.commit()
-    return answer
+    current = db.session.get(Evaluation, evaluation.id)
+    return api_error(409, "conflict", work.error.message, current=evaluation_json(current, cycle),
+                     changed_by=current.updated_by.username if current.updated_by else None,
+                     changed_at=current.updated_at.isoformat() if current.updated_at else None)
 
 
 @bp.get("/cycles/<int:cycle_id>/results")

@@ -5,11 +5,10 @@ from flask import request
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from models import db
 from portal.access import allow, client_or_404
 from portal.api import ApiInputError, bp, envelope, json_response
-from portal.operations.errors import OperationError
 from portal.operations.followups import history_query, log_followup, parse_date
+from portal.unit_of_work import unit_of_work
 
 
 def followup_json(entry) -> dict:
@@ -40,14 +39,9 @@ def log_follow_up(client_no: str):
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         raise ApiInputError(_('The body must be {"date", "channel", "note", "grade"}.'))
-    try:
+    with unit_of_work():
         entry = log_followup(client, logged_on=parse_date(body.get("date")), channel=body.get("channel"),
                              note=body.get("note"), grade=body.get("grade"), by_user=current_user)
-    except OperationError as error:
-        db.session.rollback()
-        raise ApiInputError(error.message, error.field, error.code) from None
-    # The answer is built before the commit: once committed, re-reading the expired objects could fail
-    # on a lost connection and tell the caller to retry a write that is already stored.
-    answer = {"client_no": client.client_no, **followup_json(entry)}
-    db.session.commit()
-    return json_response(answer, 201)
+        # The answer is built before the commit: once committed, re-reading the expired objects could fail
+        # on a lost connection and tell the caller to retry a write that is already stored.
+        return json_response({"client_no": client.client_no, **followup_json(entry)}, 201)

@@ -11,13 +11,13 @@ from flask import request
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from models import db
 from portal.access import allow, api_error
 from portal.api import bp, json_response
 from portal.imports import history
 from portal.imports.onboarding import API_MAX_ROWS, BRANCHES, CLIENTS, STAFF, ImportRefused, Options, import_rows
 from portal.json_input import load_json
 from portal.rules.vocabulary import LEVELS
+from portal.unit_of_work import unit_of_work
 
 IMPORTERS = ("admin",)
 
@@ -37,25 +37,20 @@ def _batch(kind: str):
         rows = load_json(raw, check_text=False)
     except ValueError:  # JSONDecodeError, bad UTF-8
         return api_error(400, "invalid_json", _("The body is not valid JSON."))
-    try:
-        result = import_rows(kind, rows, by_user=current_user, options=options, sha256=sha256)
-    except ImportRefused as refused:
-        db.session.rollback()
-        if not options.dry_run:
+    with unit_of_work(commit=not options.dry_run, answer_here=(ImportRefused,)) as work:
+        return json_response(import_rows(kind, rows, by_user=current_user, options=options,
+                                         sha256=sha256).as_dict(), 200)
+    refused = work.error
+    if not options.dry_run:
+        with unit_of_work():  # the refused import is kept in the import history
             history.record_refused(kind, "api", None, sha256, current_user, options.as_dict(), refused)
-            db.session.commit()
-        if refused.code == "too_many_rows":
-            return api_error(413, "too_many_rows", refused.message, max_rows=API_MAX_ROWS)
-        if not refused.problems:
-            return api_error(400, refused.code, refused.message)
-        return api_error(400, "invalid_rows", refused.message, rows=[
-            {"index": p.line, "key": p.key, "field": p.field, "code": p.code, "message": p.message}
-            for p in refused.problems])
-    if options.dry_run:
-        db.session.rollback()
-    else:
-        db.session.commit()
-    return json_response(result.as_dict(), 200)
+    if refused.code == "too_many_rows":
+        return api_error(413, "too_many_rows", refused.message, max_rows=API_MAX_ROWS)
+    if not refused.problems:
+        return api_error(400, refused.code, refused.message)
+    return api_error(400, "invalid_rows", refused.message, rows=[
+        {"index": p.line, "key": p.key, "field": p.field, "code": p.code, "message": p.message}
+        for p in refused.problems])
 
 
 @bp.post("/branches")

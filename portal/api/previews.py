@@ -6,7 +6,6 @@ from flask_babel import gettext as _
 
 from portal.access import allow
 from portal.api import ApiInputError, bp
-from portal.operations.errors import OperationError
 from portal.operations.previews import ladder_values, preview_thresholds
 
 AMOUNT = {"type": "string", "pattern": "^[0-9]+(\\.[0-9]{1,2})?$", "description": "yuan, at most 2 decimals"}
@@ -20,10 +19,7 @@ def tier_thresholds_preview():
     if not isinstance(body, dict) or "thresholds" not in body:
         raise ApiInputError(_('The body must be {"thresholds": [{"tier": 1, "min_assets": "...", '
                               '"min_contribution": "..."}, ...]}.'), "thresholds", "invalid_thresholds")
-    try:
-        preview = preview_thresholds(ladder_values(body["thresholds"]), with_packages=False)
-    except OperationError as error:
-        raise ApiInputError(error.message, error.field, error.code) from None
+    preview = preview_thresholds(ladder_values(body["thresholds"]), with_packages=False)  # OperationError: 400
     return {
         "as_of": preview.as_of.isoformat() if preview.as_of else None,
         "total_clients": preview.total_clients,

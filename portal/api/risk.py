@@ -10,11 +10,11 @@ from flask_login import current_user
 from models import RiskProfile, db
 from portal.access import allow, api_error, client_or_404
 from portal.api import ApiInputError, bp, json_response
-from portal.operations.errors import OperationError
 from portal.operations.risk import RetakeLimitReached, active_version, definition_of, profile_as_of, submit_assessment
 from portal.rules.calendar import business_today
 from portal.rules.profile import profile_status
 from portal.rules.questionnaire import GROUPS
+from portal.unit_of_work import unit_of_work
 
 ALL_ROLES = ("client", "rm", "supervisor", "compliance", "admin")
 
@@ -26,10 +26,7 @@ def questionnaire():
     lang = request.args.get("lang", "zh_CN")
     if lang not in ("zh_CN", "en"):
         raise ApiInputError(_("lang must be zh_CN or en."), "lang")
-    try:
-        version = active_version()
-    except OperationError as error:
-        raise ApiInputError(error.message, None, error.code) from None
+    version = active_version()  # OperationError (none active): 400
     definition = definition_of(version)
     questions = sorted(definition.questions, key=lambda q: GROUPS.index(q.group))
     return {
@@ -78,17 +75,13 @@ def submit(client_no: str):
         if not isinstance(option_id, str):
             raise ApiInputError(_("The answer to %(question)s must be an option id.", question=question_id),
                                 question_id, "invalid_answer")
-    try:
+    with unit_of_work(answer_here=(RetakeLimitReached,)) as work:
         assessment = submit_assessment(client, answers, current_user, assisted=current_user.role == "rm")
-    except RetakeLimitReached as error:
-        db.session.rollback()
-        return api_error(429, error.code, error.message, retry_on=error.retry_on.isoformat())
-    except OperationError as error:
-        db.session.rollback()
-        raise ApiInputError(error.message, error.field, error.code) from None
-    profile = db.session.get(RiskProfile, client.profile_id) if assessment.channel == "self" else None
-    db.session.commit()
-    return json_response(assessment_json(assessment, profile), 201)
+        profile = db.session.get(RiskProfile, client.profile_id) if assessment.channel == "self" else None
+        answer = assessment_json(assessment, profile)
+    if not work.ok:
+        return api_error(429, work.error.code, work.error.message, retry_on=work.error.retry_on.isoformat())
+    return json_response(answer, 201)
 
 
 def profile_json(profile) -> dict:

@@ -7,16 +7,16 @@ from flask_login import current_user, login_user, logout_user
 
 from forms.auth import LanguageForm, LoginForm, LogoutForm
 from forms.passwords import ChangePasswordForm
-from models import db, utcnow
+from models import utcnow
 from portal.access import allow, public
 from portal.audit import record, record_now
 from portal.auth.directory import DirectoryUnavailable
 from portal.operations import users
-from portal.operations.errors import OperationError, attach_error
 from portal.operations.users import authenticate, end_all_sessions, normalise_username
 from portal.reads import read_only
 from portal.security import safe_next, start_session
 from portal.throttle import SIGN_IN
+from portal.unit_of_work import unit_of_work
 
 bp = Blueprint("auth", __name__)
 
@@ -46,9 +46,9 @@ def login():
             return render_template("auth/login.html", form=form), 200
         start_session(user)
         login_user(user)
-        user.last_login_at = utcnow()
-        record("auth.sign_in", "user", user.username, actor=user)
-        db.session.commit()
+        with unit_of_work():
+            user.last_login_at = utcnow()
+            record("auth.sign_in", "user", user.username, actor=user)
         return redirect(safe_next(form.next.data, url_for("home.index")))
     return render_template("auth/login.html", form=form)
 
@@ -71,19 +71,15 @@ def change_password():
     form = ChangePasswordForm(username=lambda: user.username)
     if form.validate_on_submit():
         SIGN_IN.refuse_if_throttled(user.username, "user.password_change")
-        try:
+        with unit_of_work(form) as work:
             users.change_password(user, form.current_password.data, form.new_password.data)
-        except OperationError as error:
-            db.session.rollback()
-            if error.code == "wrong_password":
-                SIGN_IN.failed(user.username)
-                record_now("user.password_change", "user", user.username, outcome="failed", actor=user)
-            attach_error(form, error)
-        else:
             login_user(user)  # this session carries the new session version; every other one is refused
-            db.session.commit()
+        if work.ok:
             flash(_("Your password has been changed. Every other session of yours has ended."), "success")
             return redirect(url_for("auth.change_password"))
+        if work.error.code == "wrong_password":
+            SIGN_IN.failed(user.username)
+            record_now("user.password_change", "user", user.username, outcome="failed", actor=user)
     return render_template("auth/password.html", form=form), 400 if form.errors else 200
 
 
@@ -94,9 +90,9 @@ def logout():
     if not form.validate_on_submit():
         return redirect(url_for("home.index"))
     user = current_user._get_current_object()
-    end_all_sessions(user)
-    record("auth.sign_out", "user", user.username, actor=user)
-    db.session.commit()
+    with unit_of_work():
+        end_all_sessions(user)
+        record("auth.sign_out", "user", user.username, actor=user)
     logout_user()
     lang = session.get("lang")
     session.clear()
@@ -114,6 +110,6 @@ def language():
     if form.validate_on_submit():
         session["lang"] = form.language.data
         if current_user.is_authenticated:
-            current_user.preferred_language = form.language.data
-            db.session.commit()
+            with unit_of_work():
+                current_user.preferred_language = form.language.data
     return redirect(target)

@@ -13,6 +13,7 @@ from portal.operations import credit as operations
 from portal.operations.errors import OperationError
 from portal.pagination import page_arg, paginate
 from portal.rules import credit as rules
+from portal.unit_of_work import unit_of_work
 
 bp = Blueprint("credit", __name__)
 FORM_ROWS = 6
@@ -96,19 +97,16 @@ def screen_form(client_no: str):
     client = client_or_404(client_no)
     shown, raws, labels = _form_rows()
     override_class = request.form.get("override_class") or None
-    try:
+    with unit_of_work() as work:
         if not raws:
             raise OperationError(_("Enter at least one account, or import a CSV file."), "accounts")
         operations.check_accounts(raws, labels)
         screening = operations.store_screening(client, raws, current_user, override_class=override_class,
                                                override_reason=request.form.get("override_reason"))
-    except operations.AccountsError as error:
-        db.session.rollback()
-        return _render(client, rows=shown, problems=error.problems, status=400)
-    except OperationError as error:
-        db.session.rollback()
-        return _render(client, rows=shown, problems=[{"message": error.message}], status=400)
-    db.session.commit()
+    if isinstance(work.error, operations.AccountsError):
+        return _render(client, rows=shown, problems=work.error.problems, status=400)
+    if not work.ok:
+        return _render(client, rows=shown, problems=[{"message": work.error.message}], status=400)
     flash(_("Screened: %(cls)s.", cls=credit_labels()["class"][screening.final_class]), "success")
     return redirect(url_for("credit.screening", client_no=client.client_no))
 
@@ -118,7 +116,7 @@ def screen_form(client_no: str):
 def screen_csv(client_no: str):
     client = client_or_404(client_no)
     upload = request.files.get("file")
-    try:
+    with unit_of_work() as work:
         if upload is None or not upload.filename:
             raise OperationError(_("Choose a CSV file to import."), "file")
         content = upload.read(MAX_UPLOAD + 1)
@@ -126,14 +124,12 @@ def screen_csv(client_no: str):
             raise OperationError(_("The file is too large (at most 512 KB)."), "file")
         raws, _lines = operations.parse_csv(content)
         screening = operations.store_screening(client, raws, current_user, source="csv")
-    except operations.AccountsError as error:
-        db.session.rollback()
+    if isinstance(work.error, operations.AccountsError):
         return _render(client, problems=[{"message": _("Nothing was stored: %(n)d lines have errors.",
-                                                       n=len(error.problems))}, *error.problems], status=400)
-    except OperationError as error:
-        db.session.rollback()
-        return _render(client, problems=[{"message": error.message}], status=400)
-    db.session.commit()
+                                                       n=len(work.error.problems))}, *work.error.problems],
+                       status=400)
+    if not work.ok:
+        return _render(client, problems=[{"message": work.error.message}], status=400)
     flash(_("Imported %(n)d accounts. Screened: %(cls)s.", n=len(raws),
             cls=credit_labels()["class"][screening.final_class]), "success")
     return redirect(url_for("credit.screening", client_no=client.client_no))
@@ -147,12 +143,10 @@ def override(client_no: str, screening_id: int):
                                                               CreditScreening.client_id == client.id))
     if earlier is None:
         deny("credit_screening", screening_id)
-    try:
+    with unit_of_work() as work:
         screening = operations.override_screening(client, earlier, request.form.get("override_class") or "",
                                                   request.form.get("override_reason"), current_user)
-    except OperationError as error:
-        db.session.rollback()
-        return _render(client, override_error=error.message, status=400)
-    db.session.commit()
+    if not work.ok:
+        return _render(client, override_error=work.error.message, status=400)
     flash(_("Overridden to %(cls)s.", cls=credit_labels()["class"][screening.final_class]), "success")
     return redirect(url_for("credit.screening", client_no=client.client_no))

@@ -4,8 +4,7 @@ from __future__ import annotations
 import click
 from flask import Flask
 
-from models import db
-from portal.operations.errors import OperationError
+from portal.unit_of_work import unit_of_work
 
 
 def register(app: Flask) -> None:
@@ -23,16 +22,11 @@ def register(app: Flask) -> None:
 
         with open(path, "rb") as handle:
             content = handle.read()
-        try:
+        with unit_of_work(answer_here=(TargetsImportError,)) as work:
             summary = import_targets(content, None)
-        except TargetsImportError as error:
-            db.session.rollback()
-            for problem in error.problems:
+        if not work.ok:
+            for problem in work.error.problems:
                 click.echo(problem["message"], err=True)
-            raise click.ClickException(f"Nothing was imported: {len(error.problems)} lines have errors.") from None
-        except OperationError as error:
-            db.session.rollback()
-            raise click.ClickException(error.message) from None
-        db.session.commit()
+            raise click.ClickException(f"Nothing was imported: {len(work.error.problems)} lines have errors.")
         click.echo(f"Imported {summary['imported']} targets for {len(summary['periods'])} periods; "
                    f"{summary['replaced']} earlier targets of those periods were replaced.")

@@ -41,6 +41,7 @@ from portal.pagination import page_arg, paginate
 from portal.reads import read_only
 from portal.rules import evaluation as rules
 from portal.rules.evaluation import DIMENSIONS
+from portal.unit_of_work import unit_of_work
 
 bp = Blueprint("evaluations", __name__)
 
@@ -122,13 +123,9 @@ def new_cycle():
         team = next((t for t in teams if t.code == form.scope.data), None)
         if team is None and form.scope.data != "all":
             deny("team", form.scope.data, 403)
-        try:
+        with unit_of_work(form) as work:
             cycle = operations.create_cycle(form.name.data, form.start.data, form.end.data, team, current_user)
-        except OperationError as error:
-            db.session.rollback()
-            attach_error(form, error)
-        else:
-            db.session.commit()
+        if work.ok:
             flash(_("Cycle %(name)s created in draft. Open it when scoring may begin.", name=cycle.name), "success")
             return redirect(url_for("evaluations.cycle", cycle_id=cycle.id))
     status = 400 if form.errors else 200
@@ -180,13 +177,10 @@ def _managed_cycle(cycle_id: int) -> EvaluationCycle:
 @allow("supervisor", "admin")
 def open_cycle(cycle_id: int):
     cycle = _managed_cycle(cycle_id)
-    try:
+    with unit_of_work(flash=True) as work:
         created = operations.open_cycle(cycle, current_user)
-    except OperationError as error:
-        db.session.rollback()
-        flash(error.message, "danger")
+    if not work.ok:
         return _cycle_page(cycle_or_404(cycle_id, current_user), 409)
-    db.session.commit()
     flash(_("The cycle is open: %(n)d evaluations to score.", n=created), "success")
     return redirect(url_for("evaluations.cycle", cycle_id=cycle_id))
 
@@ -195,16 +189,11 @@ def open_cycle(cycle_id: int):
 @allow("supervisor", "admin")
 def close_cycle(cycle_id: int):
     cycle = _managed_cycle(cycle_id)
-    try:
+    with unit_of_work(flash=True, answer_here=(operations.UnscoredError,)) as work:
         recommendations = operations.close_cycle(cycle, current_user)
-    except operations.UnscoredError as error:
-        db.session.rollback()
-        return _cycle_page(cycle_or_404(cycle_id, current_user), 409, unscored_error=error)
-    except OperationError as error:
-        db.session.rollback()
-        flash(error.message, "danger")
-        return _cycle_page(cycle_or_404(cycle_id, current_user), 409)
-    db.session.commit()
+    if not work.ok:
+        return _cycle_page(cycle_or_404(cycle_id, current_user), 409,
+                           unscored_error=work.error if isinstance(work.error, operations.UnscoredError) else None)
     flash(_("The cycle is closed and its scores are locked. The promotion rules gave %(n)d recommendations.",
             n=recommendations), "success")
     return redirect(url_for("evaluations.cycle", cycle_id=cycle_id))
@@ -215,13 +204,10 @@ def close_cycle(cycle_id: int):
 def delete_cycle(cycle_id: int):
     cycle = _managed_cycle(cycle_id)
     name = cycle.name
-    try:
+    with unit_of_work(flash=True) as work:
         operations.delete_cycle(cycle, current_user)
-    except OperationError as error:
-        db.session.rollback()
-        flash(error.message, "danger")
+    if not work.ok:
         return _cycle_page(cycle_or_404(cycle_id, current_user), 409)
-    db.session.commit()
     flash(_("Cycle %(name)s deleted.", name=name), "success")
     return redirect(url_for("evaluations.cycles"))
 
@@ -301,21 +287,17 @@ def score(cycle_id: int, employee_no: str):
     version = (form.version.data or "").strip()
     expected = int(version) if version.isascii() and version.isdigit() else None
     scores = {d: getattr(form, d).data for d in DIMENSIONS}
-    try:
+    with unit_of_work(form, answer_here=(operations.ConflictError,)) as work:
         operations.score_evaluation(evaluation, scores, form.comment.data, current_user, expected_version=expected)
-    except operations.ConflictError as conflict:
-        db.session.rollback()
-        current = db.session.get(Evaluation, evaluation.id, populate_existing=True)
-        operations.record_conflict(current, {**scores, "comment": form.comment.data}, expected, current_user)
-        db.session.commit()
+    if isinstance(work.error, operations.ConflictError):
+        with unit_of_work():  # the refused save's values are kept in the audit log
+            current = db.session.get(Evaluation, evaluation.id, populate_existing=True)
+            operations.record_conflict(current, {**scores, "comment": form.comment.data}, expected, current_user)
         current = db.session.get(Evaluation, evaluation.id)
         form.version.data = str(current.version)  # saving again goes on top of what is saved now
-        return _evaluation_page(cycle, current, form=form, conflict=conflict, status=409)
-    except OperationError as error:
-        db.session.rollback()
-        attach_error(form, error)
+        return _evaluation_page(cycle, current, form=form, conflict=work.error, status=409)
+    if not work.ok:
         return _evaluation_page(cycle, db.session.get(Evaluation, evaluation.id), form=form, status=400)
-    db.session.commit()
     flash(_("Saved. Total %(total)s: %(band)s.", total=evaluation.total,
             band=evaluation_labels()["band"].get(evaluation.band, evaluation.band)), "success")
     return redirect(url_for("evaluations.evaluation", cycle_id=cycle_id, employee_no=employee_no))
@@ -331,20 +313,17 @@ def self_assessment(cycle_id: int, employee_no: str):
     form = SelfAssessmentForm()
     if not form.validate_on_submit():
         return _evaluation_page(cycle, evaluation, self_form=form, status=400)
-    try:
+    with unit_of_work() as work:
         operations.save_self_assessment(evaluation, form.self_comment.data, current_user)
-    except operations.ConflictError:
-        db.session.rollback()
+    if isinstance(work.error, operations.ConflictError):
         flash(_("Your evaluation was changed while you were saving; please save again."), "warning")
         return _evaluation_page(cycle, db.session.get(Evaluation, evaluation.id), self_form=form, status=409)
-    except OperationError as error:
-        db.session.rollback()
-        if error.code in ("cycle_closed", "cycle_not_open"):
-            flash(error.message, "danger")
-            return _evaluation_page(cycle, evaluation, status=409)
-        attach_error(form, error)
+    if work.error is not None and work.error.code in ("cycle_closed", "cycle_not_open"):
+        flash(work.error.message, "danger")
+        return _evaluation_page(cycle, evaluation, status=409)
+    if not work.ok:
+        attach_error(form, work.error)
         return _evaluation_page(cycle, evaluation, self_form=form, status=400)
-    db.session.commit()
     flash(_("Your self-assessment is saved."), "success")
     return redirect(url_for("evaluations.evaluation", cycle_id=cycle_id, employee_no=employee_no))
 
@@ -384,14 +363,10 @@ def rate():
         flash(" ".join(str(m) for m in messages) or _("Choose from 1 to 5 stars."), "danger")
         return redirect(url_for("home.index"))
     cycle_id = int(form.cycle.data) if (form.cycle.data or "").isdigit() else None
-    try:
+    with unit_of_work(flash=True) as work:
         operations.rate_manager(client, cycle_id, form.stars.data, form.comment.data, current_user)
-    except OperationError as error:
-        db.session.rollback()
-        flash(error.message, "danger")
-        return redirect(url_for("home.index"))
-    db.session.commit()
-    flash(_("Thank you: your rating of your manager's service is recorded."), "success")
+    if work.ok:
+        flash(_("Thank you: your rating of your manager's service is recorded."), "success")
     return redirect(url_for("home.index"))
 
 
@@ -459,18 +434,14 @@ def new_target():
     if form.validate_on_submit():
         employee_no = form.employee_no.data.strip().upper()
         manager = db.session.scalar(select(Manager).where(Manager.employee_no == employee_no))
-        try:
+        with unit_of_work(form) as work:
             if manager is None or not can_score(current_user, manager.id):
                 raise OperationError(_("%(no)s is not a manager whose targets you set.", no=employee_no),
                                      "employee_no")
             target_operations.set_target(manager, form.period_start.data, form.period_end.data,
                                          form.net_commission.data, form.asset_growth.data, form.new_clients.data,
                                          current_user)
-        except OperationError as error:
-            db.session.rollback()
-            attach_error(form, error)
-        else:
-            db.session.commit()
+        if work.ok:
             flash(_("Targets saved for %(name)s.", name=manager.name), "success")
             period = f"{form.period_start.data.isoformat()}..{form.period_end.data.isoformat()}"
             return redirect(url_for("evaluations.targets", period=period))
@@ -486,21 +457,18 @@ def import_targets():
         abort(400)
     upload = form.file.data
     teams, excluded = _target_scope()
-    try:
+    with unit_of_work() as work:
         if upload is None or not getattr(upload, "filename", None):
             raise OperationError(_("Choose a CSV file to import."), "file")
         content = upload.read(MAX_UPLOAD + 1)
         if len(content) > MAX_UPLOAD:
             raise OperationError(_("The file is too large (at most 2 MB)."), "file")
         summary = target_operations.import_targets(content, current_user, teams, excluded)
-    except target_operations.TargetsImportError as error:
-        db.session.rollback()
-        problems = [_("Nothing was imported: %(n)d lines have errors.", n=len(error.problems))]
-        return _targets_page(form, problems + [p["message"] for p in error.problems], 400)
-    except OperationError as error:
-        db.session.rollback()
-        return _targets_page(form, [error.message], 400)
-    db.session.commit()
+    if isinstance(work.error, target_operations.TargetsImportError):
+        problems = [_("Nothing was imported: %(n)d lines have errors.", n=len(work.error.problems))]
+        return _targets_page(form, problems + [p["message"] for p in work.error.problems], 400)
+    if not work.ok:
+        return _targets_page(form, [work.error.message], 400)
     flash(_("Imported %(n)d targets; %(m)d earlier targets of the same periods were replaced.",
             n=summary["imported"], m=summary["replaced"]), "success")
     return redirect(url_for("evaluations.targets"))

@@ -8,15 +8,14 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from models import db
 from models.followups import FOLLOWUP_CHANNELS, NOTE_MAX
 from portal.access import allow, client_or_404
-from portal.operations.errors import OperationError
 from portal.operations.followups import dashboard as dashboard_rows
 from portal.operations.followups import due_for_calendar, history_query, log_followup, parse_date
 from portal.pagination import page_arg, paginate
 from portal.rules import followup as rules
 from portal.rules.calendar import business_today
+from portal.unit_of_work import unit_of_work
 
 bp = Blueprint("followups", __name__)
 
@@ -80,20 +79,18 @@ def history(client_no: str):
 def log(client_no: str):
     client = client_or_404(client_no)  # a manager's own book only
     back_to_dashboard = request.form.get("next") == "dashboard"
-    try:
+    with unit_of_work() as work:
         entry = log_followup(client, logged_on=parse_date(request.form.get("date")),
                              channel=request.form.get("channel", ""), note=request.form.get("note"),
                              grade=request.form.get("grade", ""), by_user=current_user)
-    except OperationError as error:
-        db.session.rollback()
+    if not work.ok:
+        errors = {work.error.field or "form": work.error.message}
         if back_to_dashboard:
             # The same form again, open beside the client, with everything typed and the reason at its field.
-            return _render_dashboard(client, request.form, {error.field or "form": error.message}, 400)
+            return _render_dashboard(client, request.form, errors, 400)
         pagination = paginate(history_query(client), 1, current_app.config["PER_PAGE"])
         return render_template("followups/history.html", client=client, pagination=pagination, can_log=True,
-                               form_values=request.form, errors={error.field or "form": error.message},
-                               **_form_context()), 400
-    db.session.commit()
+                               form_values=request.form, errors=errors, **_form_context()), 400
     flash(_("Follow-up logged for %(client)s; next follow-up due %(due)s.", client=client.name,
             due=entry.next_due.isoformat()), "success")
     if back_to_dashboard:

@@ -6,8 +6,6 @@ import json
 import click
 from flask import Flask
 
-from models import db
-
 PRINT_LIMIT = 200
 
 
@@ -15,16 +13,20 @@ def _run(kind: str, path: str, dry_run: bool, full: bool, apply_missing: bool, r
     from portal.imports import history
     from portal.imports.onboarding import ImportRefused, Options, import_file
     from portal.tiering.cli import _Bar
+    from portal.unit_of_work import unit_of_work
 
     if apply_missing and not full:
         raise click.UsageError("--apply-missing needs --full (the file must be the whole roster or master).")
     options = Options(dry_run=dry_run, full=full, apply_missing=apply_missing, reassign_to=reassign_to)
     bar = _Bar()
-    try:
-        result = import_file(kind, path, source="cli", options=options, limit=PRINT_LIMIT, progress=bar)
-    except ImportRefused as refused:
-        bar.finish()
-        db.session.rollback()
+    with unit_of_work(commit=not dry_run, answer_here=(ImportRefused,)) as work:
+        try:
+            result = import_file(kind, path, source="cli", options=options, limit=PRINT_LIMIT, progress=bar)
+        except BaseException:
+            bar.finish()
+            raise
+    if not work.ok:
+        refused = work.error
         for problem in refused.problems:
             where = f"line {problem.line}" if problem.line is not None else "not in the file"
             key = f" [{problem.key}]" if problem.key else ""
@@ -38,18 +40,12 @@ def _run(kind: str, path: str, dry_run: bool, full: bool, apply_missing: bool, r
 
             from portal.imports.onboarding import _file_sha256
 
-            history.record_refused(kind, "cli", Path(path).name, _file_sha256(path), None, options.as_dict(), refused)
-            db.session.commit()
-        raise SystemExit(1) from None
-    except BaseException:
-        bar.finish()
-        db.session.rollback()
-        raise
+            with unit_of_work():  # the refused import is kept in the import history
+                history.record_refused(kind, "cli", Path(path).name, _file_sha256(path), None, options.as_dict(),
+                                       refused)
+        raise SystemExit(1)
     if dry_run:
-        db.session.rollback()
         click.echo("Dry run: nothing was written.")
-    else:
-        db.session.commit()
     if result.missing:
         click.echo(f"{result.missing} records are not in the file"
                    + (" and were marked left/closed" if apply_missing and kind != "branches" else

@@ -15,6 +15,7 @@ from portal.imports import history
 from portal.imports.codes import row_message
 from portal.imports.onboarding import KINDS, ImportRefused, Options, import_file
 from portal.pagination import page_arg, paginate
+from portal.unit_of_work import unit_of_work
 
 bp = Blueprint("onboarding", __name__)
 # The upload page lists this many bad rows; the total is always exact.
@@ -47,22 +48,17 @@ def upload():
     with tempfile.TemporaryDirectory(prefix="portal-onboarding-") as directory:
         path = Path(directory) / ("upload.xlsx" if filename.lower().endswith(".xlsx") else "upload.csv")
         upload_file.save(path)
-        try:
+        with unit_of_work(commit=not options.dry_run, answer_here=(ImportRefused,)) as work:
             result = import_file(kind, path, source="upload", filename=filename, by_user=current_user,
                                  options=options, limit=PROBLEM_LIMIT)
-        except ImportRefused as refused:
-            db.session.rollback()
+        if not work.ok:
             if not options.dry_run:
                 from portal.imports.onboarding import _file_sha256
 
-                history.record_refused(kind, "upload", filename, _file_sha256(path), current_user,
-                                       options.as_dict(), refused)
-                db.session.commit()
-            return _page(form, refused=refused, kind=kind, filename=filename), 400
-    if options.dry_run:
-        db.session.rollback()
-    else:
-        db.session.commit()
+                with unit_of_work():  # the refused import is kept in the import history
+                    history.record_refused(kind, "upload", filename, _file_sha256(path), current_user,
+                                           options.as_dict(), work.error)
+            return _page(form, refused=work.error, kind=kind, filename=filename), 400
     return _page(OnboardingImportForm(formdata=None, kind=kind), result=result, kind=kind, filename=filename)
 
 

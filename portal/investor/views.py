@@ -24,9 +24,10 @@ from models.investor import APPLICATION_STATUSES
 from portal.access import allow, scope_clients
 from portal.formatting import fmt_date, money
 from portal.operations import investor as operations
-from portal.operations.errors import OperationError, attach_error
+from portal.operations.errors import attach_error
 from portal.pagination import page_arg, paginate
 from portal.rules import investor as rules
+from portal.unit_of_work import unit_of_work
 
 bp = Blueprint("investor", __name__)
 
@@ -55,14 +56,11 @@ def professional():
     status = 200
     if request.method == "POST":
         if form.validate_on_submit():
-            try:
+            with unit_of_work(form) as work:
                 operations.apply(client, current_user)
-            except OperationError as error:
-                db.session.rollback()
-                attach_error(form, error)
-                status = 409 if error.code in ("pending", "already_professional") else 400
+            if not work.ok:
+                status = 409 if work.error.code in ("pending", "already_professional") else 400
             else:
-                db.session.commit()
                 flash(_("Your application was sent to compliance. Please bring evidence of your assets or income "
                         "to your branch."), "success")
                 return redirect(url_for("investor.professional"))
@@ -120,16 +118,14 @@ def decide(application_id: int):
         return redirect(url_for("investor.application", application_id=item.id))
     if not form.validate_on_submit():
         return _render_application(item, form, 400)
-    try:
+    with unit_of_work() as work:
         operations.decide(item, form.decision.data == "approve", form.reason.data, current_user)
-    except OperationError as error:
-        db.session.rollback()
-        if error.code == "already_decided":
-            flash(error.message, "warning")
-            return redirect(url_for("investor.application", application_id=application_id))
-        attach_error(form, error)
+    if work.error is not None and work.error.code == "already_decided":
+        flash(work.error.message, "warning")
+        return redirect(url_for("investor.application", application_id=application_id))
+    if not work.ok:
+        attach_error(form, work.error)
         return _render_application(db.get_or_404(ProfessionalApplication, application_id), form, 400)
-    db.session.commit()
     if item.status == "approved":
         flash(_("Approved: %(name)s is now a professional investor.", name=item.client.name), "success")
     else:

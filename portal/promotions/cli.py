@@ -5,7 +5,7 @@ import click
 from flask import Flask
 
 from models import db
-from portal.operations.errors import OperationError
+from portal.unit_of_work import unit_of_work
 
 
 def register(app: Flask) -> None:
@@ -29,10 +29,6 @@ def register(app: Flask) -> None:
             if missing:
                 raise click.ClickException(f"No staff record has the employee number {', '.join(missing)}.")
             manager_ids = list(found.values())
-        try:
+        with unit_of_work():
             count = run_engine(manager_ids=manager_ids)
-        except OperationError as error:
-            db.session.rollback()
-            raise click.ClickException(error.message) from None
-        db.session.commit()
         click.echo(f"The promotion engine stored {count} recommendations.")

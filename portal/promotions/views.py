@@ -43,6 +43,7 @@ from portal.promotions import charts, reports
 from portal.rules.calendar import business_today
 from portal.rules.evaluation import BAND_CODES, DIMENSIONS, level_duties
 from portal.rules.vocabulary import LEVELS
+from portal.unit_of_work import unit_of_work
 
 bp = Blueprint("promotions", __name__)
 
@@ -119,14 +120,11 @@ def edit_weights():
         if form.validate_on_submit():
             weights = {level: {d: getattr(form, f"{level}_{d}").data for d in DIMENSIONS} for level in LEVELS}
             thresholds = {code: getattr(form, f"band_{code}").data for code in BAND_CODES[:-1]}
-            try:
+            with unit_of_work(form) as work:
                 weight_set = ladder.create_weight_set(weights, thresholds, note=form.note.data, by=current_user)
-            except OperationError as error:
-                db.session.rollback()
-                attach_error(form, error)
+            if not work.ok:
                 status = 400
             else:
-                db.session.commit()
                 flash(_("Weights and bands version %(v)d is now in force; cycles already open keep the version "
                         "they opened with.", v=weight_set.version), "success")
                 return redirect(url_for("promotions.ladder_page"))
@@ -154,7 +152,7 @@ def preview_weights():
         thresholds = {code: getattr(form, f"band_{code}").data for code in BAND_CODES[:-1]}
         try:
             previews = preview_of(weights, thresholds)
-        except OperationError as error:
+        except OperationError as error:  # a read: nothing to commit or roll back
             attach_error(form, error)
         else:
             status = 200
@@ -190,14 +188,11 @@ def edit_rules():
                 "demotion": {"evaluations": form.demotion_evaluations.data,
                              "each_total_below": form.demotion_each_total_below.data},
             }
-            try:
+            with unit_of_work(form) as work:
                 rule_set = ladder.create_rule_set(data, note=form.note.data, by=current_user)
-            except OperationError as error:
-                db.session.rollback()
-                attach_error(form, error)
+            if not work.ok:
                 status = 400
             else:
-                db.session.commit()
                 flash(_("Promotion rules version %(v)d are now in force.", v=rule_set.version), "success")
                 return redirect(url_for("promotions.ladder_page"))
         else:
@@ -231,7 +226,7 @@ def preview_rules():
     if form.validate_on_submit():
         try:
             preview, movers, cycle = preview_promotion_rules(_rules_data(form))
-        except OperationError as error:
+        except OperationError as error:  # a read: nothing to commit or roll back
             attach_error(form, error)
         else:
             status = 200
@@ -321,8 +316,8 @@ def rerun(employee_no: str):
     _own_team_or_admin(manager)
     if not RerunForm().validate_on_submit():
         abort(400)
-    operations.run_engine(manager_ids=[manager.id], by=current_user)
-    db.session.commit()
+    with unit_of_work():
+        operations.run_engine(manager_ids=[manager.id], by=current_user)
     flash(_("The promotion engine ran for %(name)s just now.", name=manager.name), "success")
     return redirect(url_for("promotions.eligibility", employee_no=manager.employee_no))
 
@@ -331,18 +326,15 @@ def _eligibility_post(manager: Manager, form, form_name: str, act, done):
     """A form of the eligibility page: on a valid post run `act()`, commit, flash `done(result)` and go back to
     the page; otherwise roll back and show the page again with the message beside the form (400)."""
     if form.validate_on_submit():
-        try:
+        with unit_of_work(answer_here=(ValueError,)) as work:  # ValueError: a hidden number field altered
             result = act()
-        except ValueError:  # a hidden number field altered
-            db.session.rollback()
-            flash(_("The form was not sent completely; please try again."), "danger")
-        except OperationError as error:
-            db.session.rollback()
-            attach_error(form, error)
-        else:
-            db.session.commit()
+        if work.ok:
             flash(done(result), "success")
             return redirect(url_for("promotions.eligibility", employee_no=manager.employee_no))
+        if isinstance(work.error, OperationError):  # a ValueError too: told apart here
+            attach_error(form, work.error)
+        else:
+            flash(_("The form was not sent completely; please try again."), "danger")
     return render_template("promotions/eligibility.html", **_eligibility_context(manager, **{form_name: form})), 400
 
 
@@ -379,18 +371,15 @@ def close_flag(employee_no: str):
     if not form.validate_on_submit():
         flash(_("The form was not sent completely; please try again."), "danger")
         return redirect(url_for("promotions.eligibility", employee_no=manager.employee_no))
-    try:
+    with unit_of_work(answer_here=(ValueError,)) as work:
         flag_id = int(form.flag_id.data or 0)
         operations.close_flag(manager, flag_id, note=form.note.data, by=current_user)
-    except ValueError:
-        db.session.rollback()
-        flash(_("The form was not sent completely; please try again."), "danger")
-    except OperationError as error:
-        db.session.rollback()
-        flash(error.message, "danger")
-    else:
-        db.session.commit()
+    if work.ok:
         flash(_("Compliance flag closed."), "success")
+    elif isinstance(work.error, OperationError):  # a ValueError too: told apart here
+        flash(work.error.message, "danger")
+    else:
+        flash(_("The form was not sent completely; please try again."), "danger")
     return redirect(url_for("promotions.eligibility", employee_no=manager.employee_no))
 
 
@@ -468,19 +457,17 @@ def decide(employee_no: str):
         return redirect(url_for("promotions.nominations"))
     if not form.validate_on_submit():
         return _render_decision(manager, pending, form, 400)
-    try:
+    with unit_of_work(form) as work:
         if form.decision.data == "approve":
             operations.approve(pending, effective_date=form.effective_date.data, reason=form.reason.data,
                                by=current_user)
         else:
             operations.reject(pending, reason=form.reason.data, by=current_user)
-    except OperationError as error:
-        db.session.rollback()
-        attach_error(form, error)
+    if not work.ok:
+        code = work.error.code
         return _render_decision(manager, operations.pending_nomination(manager.id) or pending, form,
-                                403 if error.code in ("own_nomination", "own_record") else 409
-                                if error.code in ("stale", "already_decided") else 400)
-    db.session.commit()
+                                403 if code in ("own_nomination", "own_record") else 409
+                                if code in ("stale", "already_decided") else 400)
     if form.decision.data == "approve":
         flash(_("Approved: %(name)s is now %(level)s from %(day)s.", name=manager.name,
                 level=_level_title(manager.level), day=manager.level_since.isoformat()), "success")

@@ -17,7 +17,6 @@ from sqlalchemy import func, select
 from forms.questionnaire_admin import DraftFieldsForm, DraftForm, NewDraftForm, PublishForm
 from models import QuestionnaireVersion, RiskAssessment, db
 from portal.access import allow
-from portal.operations.errors import OperationError, attach_error
 from portal.operations.questionnaires import (
     create_draft,
     draft_version,
@@ -29,6 +28,7 @@ from portal.operations.risk import definition_of
 from portal.questionnaire import editor
 from portal.rules import questionnaire as rules
 from portal.rules.vocabulary import GRADES
+from portal.unit_of_work import unit_of_work
 
 bp = Blueprint("questionnaire_admin", __name__, url_prefix="/admin/questionnaires")
 
@@ -85,13 +85,10 @@ def new_draft():
     form = NewDraftForm()
     if not form.validate_on_submit():
         return _render_list(form, 400)
-    try:
+    with unit_of_work(form) as work:
         draft = create_draft(form.version.data, current_user)
-    except OperationError as error:
-        db.session.rollback()
-        attach_error(form, error)
+    if not work.ok:
         return _render_list(form, 400)
-    db.session.commit()
     flash(_("Draft %(label)s was created from the active version.", label=draft.version), "success")
     return redirect(url_for("questionnaire_admin.edit", version_id=draft.id))
 
@@ -127,14 +124,10 @@ def edit(version_id: int):
         # The JSON is read even when another field is wrong, so that every mistake shows at once.
         data = _parse_json(form) if form.definition.data and not form.definition.errors else None
         if valid and data is not None:
-            try:
+            with unit_of_work(form) as work:
                 save_draft(version, data, form.version.data, form.validity_months.data, current_user,
                            retakes_per_day=form.retakes_per_day.data)
-            except OperationError as error:
-                db.session.rollback()
-                attach_error(form, error)
-            else:
-                db.session.commit()
+            if work.ok:
                 flash(_("Draft %(label)s was saved.", label=version.version), "success")
                 return redirect(url_for("questionnaire_admin.edit", version_id=version.id))
         status = 400
@@ -169,13 +162,11 @@ def edit_form(version_id: int):
     valid = form.validate_on_submit()
     data, errors = editor.build(fields)
     if valid and not errors:
-        try:
+        with unit_of_work() as work:
             save_draft(version, data, form.version.data, form.validity_months.data, current_user)
-        except OperationError as error:
-            db.session.rollback()
-            problem = error.message
+        if not work.ok:
+            problem = work.error.message
         else:
-            db.session.commit()
             flash(_("Draft %(label)s was saved.", label=version.version), "success")
             return redirect(url_for("questionnaire_admin.edit_form", version_id=version.id))
     return _render_form(version, form, fields, errors, problem, 400)
@@ -238,13 +229,10 @@ def publish_version(version_id: int):
     if not form.validate_on_submit():
         flash(_("The form has expired. Please try again."), "danger")
         return redirect(url_for("questionnaire_admin.view", version_id=version.id))
-    try:
+    with unit_of_work(flash=True) as work:
         previous = publish(version, current_user)
-    except OperationError as error:
-        db.session.rollback()
-        flash(error.message, "danger")
+    if not work.ok:
         return redirect(url_for("questionnaire_admin.view", version_id=version.id))
-    db.session.commit()
     if previous is not None:
         flash(_("Version %(label)s is now active; %(old)s is retired. Past submissions keep the version they "
                 "were answered against.", label=version.version, old=previous.version), "success")

@@ -7,8 +7,8 @@ from pathlib import Path
 import click
 from flask import Flask
 
-from models import db
 from portal.operations.errors import OperationError
+from portal.unit_of_work import unit_of_work
 
 
 def register(app: Flask) -> None:
@@ -28,12 +28,10 @@ def register(app: Flask) -> None:
         except json.JSONDecodeError as error:
             raise click.ClickException(
                 f"{file}: not valid JSON: {error.msg} at line {error.lineno}, column {error.colno}.") from None
-        try:
+        with unit_of_work(answer_here=(OperationError,)) as work:  # the message names the file
             version = load_version(data, publish_now=publish, source=str(file))
-        except OperationError as error:
-            db.session.rollback()
-            raise click.ClickException(f"{file}: {error.message}") from None
-        db.session.commit()
+        if not work.ok:
+            raise click.ClickException(f"{file}: {work.error.message}")
         state = "published (now active)" if publish else "stored as a draft"
         click.echo(f"Questionnaire version {version.version} with {len(version.definition['questions'])} questions "
                    f"{state}.")

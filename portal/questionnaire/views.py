@@ -46,7 +46,7 @@ from models import (
 )
 from portal.access import allow, can_see_client, client_or_404, deny
 from portal.formatting import portal_language
-from portal.operations.errors import OperationError
+from portal.operations.errors import OperationError, attach_error
 from portal.operations.risk import (
     RetakeLimitReached,
     active_version,
@@ -62,6 +62,7 @@ from portal.reads import read_only
 from portal.rules import questionnaire as rules
 from portal.rules.calendar import business_date, business_today
 from portal.rules.profile import profile_status
+from portal.unit_of_work import unit_of_work
 
 bp = Blueprint("questionnaire", __name__)
 
@@ -248,7 +249,7 @@ def assisted_review(client_no: str):
 def _start(flow: Flow):
     try:
         version, definition = _active()
-    except OperationError as error:
+    except OperationError as error:  # a read: nothing to commit or roll back
         return render_template("questionnaire/intro.html", flow=flow, version=None, error=error.message,
                                overview=risk_overview(flow.client))
     draft, discarded = load_draft(flow, version)
@@ -279,7 +280,7 @@ def _start(flow: Flow):
 def _step(flow: Flow, n: int):
     try:
         version, definition = _active()
-    except OperationError as error:
+    except OperationError as error:  # a read: nothing to commit or roll back
         flash(error.message, "danger")
         return redirect(flow.url("start"))
     steps = steps_of(definition, flow.client)
@@ -331,7 +332,7 @@ def _step(flow: Flow, n: int):
 def _review(flow: Flow):
     try:
         version, definition = _active()
-    except OperationError as error:
+    except OperationError as error:  # a read: nothing to commit or roll back
         flash(error.message, "danger")
         return redirect(flow.url("start"))
     steps = steps_of(definition, flow.client)
@@ -392,17 +393,14 @@ def _submit(flow: Flow, version: QuestionnaireVersion, steps, draft: dict, disca
     if token != draft.get("token"):
         flash(_("This page is out of date. Please check your answers and submit them again."), "warning")
         return redirect(flow.url("review"))
-    try:
+    with unit_of_work() as work:
         assessment = submit_assessment(flow.client, dict(draft["answers"]), current_user, assisted=flow.assisted,
                                        version_id=form.version_id.data, submission_token=token)
-    except RetakeLimitReached as error:
-        db.session.rollback()
-        flash(error.message, "warning")
+    if isinstance(work.error, RetakeLimitReached):
+        flash(work.error.message, "warning")
         return redirect(flow.url("start"))
-    except OperationError as error:
-        db.session.rollback()
-        return _submit_refused(flow, steps, draft, error)
-    db.session.commit()
+    if not work.ok:
+        return _submit_refused(flow, steps, draft, work.error)
     clear_draft(flow)
     if flow.assisted:
         flash(_("The assessment was recorded. It becomes the client's profile once the client confirms it."),
@@ -522,14 +520,10 @@ def confirm(assessment_id: int):
     if not ConfirmForm().validate_on_submit():
         flash(_("The form has expired. Please try again."), "danger")
         return redirect(target)
-    try:
+    with unit_of_work(flash=True) as work:
         confirm_assessment(assessment, client, current_user, method="client")
-    except OperationError as error:
-        db.session.rollback()
-        flash(error.message, "danger")
-        return redirect(target)
-    db.session.commit()
-    flash(_("Thank you. You confirmed the assessment; it is now your risk profile."), "success")
+    if work.ok:
+        flash(_("Thank you. You confirmed the assessment; it is now your risk profile."), "success")
     return redirect(target)
 
 
@@ -546,17 +540,15 @@ def paper_confirmation(client_no: str, assessment_id: int):
     form = PaperConfirmationForm()
     if not form.validate_on_submit():
         return render_result(assessment, client, paper_form=form)
-    try:
+    with unit_of_work() as work:
         confirm_assessment(assessment, client, current_user, method="paper",
                            paper_reference=form.paper_reference.data)
-    except OperationError as error:
-        db.session.rollback()
-        if error.field == "paper_reference":
-            form.paper_reference.errors = list(form.paper_reference.errors) + [error.message]
-            return render_result(assessment, client, paper_form=form)
-        flash(error.message, "danger")
+    if work.error is not None and work.error.field == "paper_reference":
+        attach_error(form, work.error)
+        return render_result(assessment, client, paper_form=form)
+    if not work.ok:
+        flash(work.error.message, "danger")
         return redirect(target)
-    db.session.commit()
     flash(_("The signed paper form was recorded; the assessment is now the client's profile."), "success")
     return redirect(target)
 

@@ -27,6 +27,7 @@ def register(app: Flask) -> None:
             today = date.fromisoformat(day) if day else None
         except ValueError:
             raise click.BadParameter("write the date as YYYY-MM-DD", param_hint="--date") from None
+        # Not a unit of work: the run commits each delivery record as the message goes out.
         try:
             summary = send_reminders(today, dry_run=dry_run)
         except (MailNotConfigured, RunUnderWay) as error:

@@ -32,6 +32,7 @@ from portal.rules.calendar import business_today
 from portal.rules.tiering import PACKAGES
 from portal.rules.vocabulary import RISK_CLASSES, RISK_LEVELS, TIERS
 from portal.suitability import texts
+from portal.unit_of_work import unit_of_work
 
 bp = Blueprint("suitability", __name__)
 
@@ -157,7 +158,7 @@ def package_movers_page():
         per_page = current_app.config["PER_PAGE"]
         page = page_arg()
         rows, total = package_movers(grid, source, target, limit=per_page, offset=(page - 1) * per_page)
-    except OperationError as error:
+    except OperationError as error:  # a read: nothing to commit or roll back
         return render_template("suitability/package_movers.html", error=error.message, pagination=None,
                                names=names), 400
     return render_template("suitability/package_movers.html", error=None, pagination=Page(rows, page, per_page, total),
@@ -185,13 +186,10 @@ def update_cells():
         return _render_packages(cells_form=form, status=400)
     mapping = {(tier, risk_class): getattr(form, cell_field_name(tier, risk_class)).data
                for tier in TIERS for risk_class in RISK_CLASSES}
-    try:
+    with unit_of_work(flash=True) as work:
         changed = package_ops.update_cells(mapping)
-    except OperationError as error:
-        db.session.rollback()
-        flash(error.message, "danger")
+    if not work.ok:
         return _render_packages(cells_form=form, status=400)
-    db.session.commit()
     if changed:
         flash(_("The service packages of %(n)d cells were changed.", n=len(changed)), "success")
     else:
@@ -206,15 +204,11 @@ def update_package(package_code: str):
         abort(404)
     form = PackageForm(prefix=package_code)
     if form.validate_on_submit():
-        try:
+        with unit_of_work(form) as work:
             changed = package_ops.update_package(package_code, name_zh=form.name_zh.data, name_en=form.name_en.data,
                                                  services_zh=form.services_zh.data,
                                                  services_en=form.services_en.data)
-        except OperationError as error:
-            db.session.rollback()
-            attach_error(form, error)
-        else:
-            db.session.commit()
+        if work.ok:
             flash(_("The package was saved.") if changed else _("Nothing changed."), "success" if changed else "info")
             return redirect(url_for("suitability.packages") + f"#package-{package_code}")
     return _render_packages(package_forms={package_code: form}, status=400)
@@ -248,14 +242,10 @@ def new_product():
     form = ProductForm()
     form.kind.choices = _kind_choices()
     if form.validate_on_submit():
-        try:
+        with unit_of_work(form) as work:
             product = ops.create_product(form.code.data, form.name_zh.data, form.name_en.data, form.kind.data,
                                          form.risk_level.data)
-        except OperationError as error:
-            db.session.rollback()
-            attach_error(form, error)
-        else:
-            db.session.commit()
+        if work.ok:
             flash(_("The product %(code)s was added to the catalogue.", code=product.code), "success")
             return redirect(url_for("suitability.products"))
     return render_template("suitability/product_form.html", form=form, product=None), 400 if form.errors else 200
@@ -276,14 +266,10 @@ def edit_product(product_id: int):
     form.kind.choices = _kind_choices()
     form.code.data = product.code  # the code never changes: records refer to it
     if form.validate_on_submit():
-        try:
+        with unit_of_work(form) as work:
             changed = ops.update_product(product, name_zh=form.name_zh.data, name_en=form.name_en.data,
                                          kind=form.kind.data, risk_level=form.risk_level.data)
-        except OperationError as error:
-            db.session.rollback()
-            attach_error(form, error)
-        else:
-            db.session.commit()
+        if work.ok:
             flash(_("The product %(code)s was saved.", code=product.code) if changed else _("Nothing changed."),
                   "success" if changed else "info")
             return redirect(url_for("suitability.products"))
@@ -293,8 +279,9 @@ def edit_product(product_id: int):
 def _toggle_product(product_id: int, active: bool):
     product = _product_or_404(product_id)
     if ToggleForm().validate_on_submit():
-        if ops.set_product_active(product, active):
-            db.session.commit()
+        with unit_of_work():
+            changed = ops.set_product_active(product, active)
+        if changed:
             flash(_("%(code)s is offered again.", code=product.code) if active
                   else _("%(code)s was withdrawn: it can no longer be recommended or subscribed.", code=product.code),
                   "success")
@@ -374,21 +361,19 @@ def record(client_no: str):
     form.product.choices = _product_choices(ops.active_products())
     if not form.validate_on_submit():
         return _render_client(client, form, status=400)
-    try:
+    check_only = form.check.data and not form.save.data
+    with unit_of_work(form, commit=not check_only) as work:  # a check only shows the assessment, never stores
         product = ops.product_for_record(form.product.data)
-        if form.check.data and not form.save.data:
+        if check_only:
             return _render_client(client, form, preview=ops.assess(client, product))
         entry = ops.record_suitability(client, product, action=form.action.data, amount=form.amount.data,
                                        note=form.note.data, extra_care_given=bool(form.extra_care.data),
                                        by_user=current_user)
-    except OperationError as error:
-        db.session.rollback()
-        attach_error(form, error)
+    if not work.ok:
         preview = None
-        if error.code == "extra_care_required":
+        if work.error.code == "extra_care_required":
             preview = ops.assess(client, db.session.get(Product, form.product.data))
         return _render_client(client, form, preview=preview, status=400)
-    db.session.commit()
     outcome = entry.outcome
     if outcome == "allowed":
         flash(_("Recorded: %(code)s is suitable for this client.", code=entry.product.code), "success")
@@ -452,16 +437,14 @@ def paper_confirmation(record_id: int):
     form = PaperConfirmationForm()
     if not form.validate_on_submit():
         return _render_record(entry, client, paper_form=form, status=400)
-    try:
+    with unit_of_work() as work:
         ops.confirm_warning(entry, client, current_user, method="paper", paper_reference=form.paper_reference.data)
-    except OperationError as error:
-        db.session.rollback()
-        if error.field == "paper_reference":
-            attach_error(form, error)
-            return _render_record(entry, client, paper_form=form, status=400)
-        flash(error.message, "danger")
+    if work.error is not None and work.error.field == "paper_reference":
+        attach_error(form, work.error)
+        return _render_record(entry, client, paper_form=form, status=400)
+    if not work.ok:
+        flash(work.error.message, "danger")
         return redirect(url_for("suitability.record_detail", record_id=record_id))
-    db.session.commit()
     flash(_("The client's signed paper form was recorded: the warning is confirmed."), "success")
     return redirect(url_for("suitability.record_detail", record_id=entry.id))
 
@@ -496,13 +479,10 @@ def confirm(record_id: int):
     form = ConfirmWarningForm()
     if not form.validate_on_submit():
         return _render_record(entry, client, confirm_form=form, status=400)
-    try:
+    with unit_of_work(flash=True) as work:
         ops.confirm_warning(entry, client, current_user, method="client")
-    except OperationError as error:
-        db.session.rollback()
-        flash(error.message, "danger")
+    if not work.ok:
         return redirect(url_for("suitability.record_detail", record_id=record_id))
-    db.session.commit()
     flash(_("Thank you: you confirmed the special risk warning. Your relationship manager can now go ahead."),
           "success")
     return redirect(url_for("suitability.my_records"))

@@ -11,9 +11,9 @@ from models import Client, Manager, Team, db
 from portal.access import allow, client_or_404, deny, supervised_team_ids
 from portal.compliance.queries import small_grid
 from portal.operations.clients import reassign_client
-from portal.operations.errors import OperationError
 from portal.reads import read_only
 from portal.rules.calendar import business_today
+from portal.unit_of_work import unit_of_work
 
 bp = Blueprint("teams", __name__)
 
@@ -62,13 +62,11 @@ def reassign(client_no: str):
         target = db.session.scalar(select(Manager).where(Manager.employee_no == form.to_manager.data))
         if target is None or target.team_id not in team_ids:
             deny("manager", form.to_manager.data, 403)
-        try:
+        with unit_of_work() as work:
             reassign_client(client, target, current_user, form.reason.data)
-        except OperationError as error:
-            form.to_manager.errors.append(error.message)
-        else:
-            db.session.commit()
+        if work.ok:
             flash(_("%(client)s now belongs to %(manager)s's book.", client=client.name, manager=target.name),
                   "success")
             return redirect(url_for("clients.client_detail", client_no=client.client_no))
+        form.to_manager.errors.append(work.error.message)
     return render_template("teams/reassign.html", client=client, form=form)

@@ -7,8 +7,6 @@ from datetime import date
 import click
 from flask import Flask
 
-from models import db
-
 PRINT_LIMIT = 200
 
 
@@ -41,13 +39,17 @@ class _Bar:
 
 def _run_import(kind_name: str, path: str) -> None:
     from portal.operations.assets import KINDS, ImportRejected, import_file
+    from portal.unit_of_work import unit_of_work
 
     bar = _Bar()
-    try:
-        result = import_file(KINDS[kind_name], path, source="cli", progress=bar, limit=PRINT_LIMIT)
-    except ImportRejected as rejected:
-        bar.finish()
-        db.session.rollback()
+    with unit_of_work(answer_here=(ImportRejected,)) as work:
+        try:
+            result = import_file(KINDS[kind_name], path, source="cli", progress=bar, limit=PRINT_LIMIT)
+        except BaseException:
+            bar.finish()
+            raise
+    if not work.ok:
+        rejected = work.error
         for problem in rejected.problems:
             where = f"line {problem.line}" if problem.line is not None else "file"
             column = f" {problem.field}" if problem.field else ""
@@ -58,12 +60,7 @@ def _run_import(kind_name: str, path: str) -> None:
         click.echo(rejected.message, err=True)
         if not rejected.problems:
             click.echo("Nothing was imported.", err=True)
-        raise SystemExit(1) from None
-    except BaseException:
-        bar.finish()
-        db.session.rollback()
-        raise
-    db.session.commit()
+        raise SystemExit(1)
     summary = result.as_dict()
     periods = summary.get("dates") or summary.get("months")
     click.echo(f"Imported {result.rows} rows for {result.clients} clients ({', '.join(periods)}); "
@@ -92,8 +89,8 @@ def register(app: Flask) -> None:
     @click.option("--date", "day", default=None, help="Statistics date YYYY-MM-DD (default: the latest one).")
     def retier(day: str | None):
         """Re-tier every client holding a snapshot at the date with the thresholds in force."""
-        from portal.operations.errors import OperationError
         from portal.operations.tiering import retier_command
+        from portal.unit_of_work import unit_of_work
 
         parsed = None
         if day is not None:
@@ -101,11 +98,7 @@ def register(app: Flask) -> None:
                 parsed = date.fromisoformat(day.strip())
             except ValueError:
                 raise click.BadParameter("write the date as YYYY-MM-DD", param_hint="--date") from None
-        try:
+        with unit_of_work():
             result = retier_command(parsed)
-        except OperationError as error:
-            db.session.rollback()
-            raise click.ClickException(error.message) from None
-        db.session.commit()
         click.echo(f"Re-tiered {result['retiered']} clients at {result['stat_date'].isoformat()} "
                    f"with threshold version {result['threshold_version']}.")

@@ -29,6 +29,7 @@ from portal.operations.tiering import (
 )
 from portal.pagination import Page, page_arg
 from portal.rules.vocabulary import TIERS
+from portal.unit_of_work import unit_of_work
 
 bp = Blueprint("tiering", __name__)
 # The upload page lists this many problems; the total is always exact.
@@ -61,14 +62,12 @@ def import_upload():
     with tempfile.TemporaryDirectory(prefix="portal-import-") as directory:
         path = Path(directory) / ("upload.xlsx" if filename.lower().endswith(".xlsx") else "upload.csv")
         upload.save(path)
-        try:
+        with unit_of_work(answer_here=(ImportRejected,)) as work:
             result = import_file(kind, path, source="upload", filename=filename, by_user=current_user,
                                  limit=PROBLEM_LIMIT)
-        except ImportRejected as rejected:
-            db.session.rollback()
-            return render_template("tiering/import.html", form=form, result=None, rejected=rejected,
-                                   kind=kind, filename=filename, **_import_context()), 400
-    db.session.commit()
+    if not work.ok:
+        return render_template("tiering/import.html", form=form, result=None, rejected=work.error,
+                               kind=kind, filename=filename, **_import_context()), 400
     return render_template("tiering/import.html", form=ImportForm(formdata=None, kind=kind.name), result=result,
                            rejected=None, kind=kind, filename=filename, **_import_context())
 
@@ -121,7 +120,7 @@ def thresholds_preview():
     values = _form_values(form)
     try:
         preview = preview_thresholds(values)
-    except OperationError as error:
+    except OperationError as error:  # a read: nothing to commit or roll back
         attach_error(form, error)
         return render_template("tiering/thresholds.html", **_threshold_context(form)), 400
     return render_template("tiering/thresholds.html", **_threshold_context(form, preview, values))
@@ -155,7 +154,7 @@ def threshold_movers_page():
         per_page = current_app.config["PER_PAGE"]
         page = page_arg()
         rows, total = threshold_movers(values, source, target, limit=per_page, offset=(page - 1) * per_page)
-    except OperationError as error:
+    except OperationError as error:  # a read: nothing to commit or roll back
         return render_template("tiering/movers.html", error=error.message, pagination=None, values=values,
                                source=source, target=target, latest_date=latest_statistics_date()), 400
     return render_template("tiering/movers.html", error=None, pagination=Page(rows, page, per_page, total),
@@ -184,13 +183,9 @@ def thresholds_save():
     if form.validate_on_submit():
         values = {field_name(tier, measure): form[field_name(tier, measure)].data
                   for tier in TIERS for measure in MEASURES}
-        try:
+        with unit_of_work(form) as work:
             created, summary = save_thresholds(values, form.note.data, current_user)
-        except OperationError as error:
-            db.session.rollback()
-            attach_error(form, error)
-        else:
-            db.session.commit()
+        if work.ok:
             if summary["stat_date"] is None:
                 flash(_("Saved tier thresholds version %(version)d. No asset snapshots are held yet, so no "
                         "client was re-tiered.", version=created.version), "success")
