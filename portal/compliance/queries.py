@@ -3,8 +3,9 @@
 Definitions (also in docs/guide/compliance.md):
 - Profile on date D (as `portal.operations.risk.profile_as_of`): the latest risk_profiles row with
   effective_on <= D (ties: the higher id); it is valid on D if valid_until >= D. For today the copy on
-  the client row (risk_class, profile_valid_until, indexed) is used; for a past D a LATERAL join on
-  PostgreSQL, a correlated subquery on SQLite, over risk_profiles (client_id, effective_on, id).
+  the client row (risk_class, profile_valid_until, indexed) is used; for a past D, on PostgreSQL, the same
+  copies where they date from D or before (models.clients.copies_since, ix_clients_as_of) and a LATERAL
+  join over risk_profiles (client_id, effective_on, id) for the others; on SQLite a correlated subquery.
 - Tier on date D: the latest client_tiers row with stat_date <= D (for today: clients.asset_tier and
   total_assets). A client with no tier row yet counts in tier 4 with assets 0: tier 4 is "the rest".
 - Assets of a cell: the sum of total_assets of the tier rows used, exact (Numeric, Decimal in Python).
