@@ -4,7 +4,20 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, Date, ForeignKey, Index, Numeric, SmallInteger, String, text
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    ForeignKey,
+    Index,
+    Numeric,
+    SmallInteger,
+    String,
+    and_,
+    case,
+    or_,
+    text,
+    type_coerce,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models import db, utcnow
@@ -20,6 +33,16 @@ def mask_id_number(number: str | None) -> str:
     if len(number) <= 8:
         return number[:1] + "*" * (len(number) - 2) + number[-1:] if len(number) > 2 else "*" * len(number)
     return number[:4] + "*" * (len(number) - 8) + number[-4:]
+
+
+# copies_since(), as the key of ix_clients_as_of; written as PostgreSQL prints an index's expression back (less
+# its ::date), so that comparing the migrated schema with the models finds them equal.
+COPIES_SINCE_INDEX = ("(\nCASE\n"
+                      "    WHEN tier_date IS NULL OR profile_id IS NOT NULL AND profile_effective_on IS NULL"
+                      " THEN '9999-12-31'\n"
+                      "    WHEN profile_effective_on > tier_date THEN profile_effective_on\n"
+                      "    ELSE tier_date\n"
+                      "END)")
 
 
 class Client(db.Model):
@@ -38,6 +61,12 @@ class Client(db.Model):
               postgresql_include=["total_assets"]),
         # The suitability matrix counts every client by these: an index-only scan instead of the wide heap.
         Index("ix_clients_matrix", "asset_tier", "risk_class", "profile_valid_until", "total_assets"),
+        # The matrix as of a past date (portal/compliance/queries.py, AsOf.copies_hold): the clients whose copies
+        # stand for that day (most of them at a recent month-end) are a range of this index, counted from it alone;
+        # the few others, the range after it, probe the histories.
+        Index("ix_clients_as_of", text(COPIES_SINCE_INDEX),
+              postgresql_include=["tier_date", "profile_effective_on", "profile_id", "id", "opened_on", "asset_tier",
+                                  "risk_class", "profile_valid_until", "total_assets"]),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -88,6 +117,24 @@ class Client(db.Model):
     @property
     def masked_id(self) -> str:
         return mask_id_number(self.id_number)
+
+
+# A date after every business date: the copies on the client row stand for no past day.
+COPIES_NEVER = "9999-12-31"
+
+
+def copies_since(client=Client):
+    """SQL: the first day on which the copies on the client row are the client's tier and profile on that day.
+
+    The later of the newest tier's statistics date and the in-force profile's effective date (the copies are the
+    newest history rows); COPIES_NEVER without a tier yet, or with a profile in force whose date is not known.
+    Never NULL, so `copies_since(c) <= day` and `copies_since(c) > day` split the clients in two. The key of
+    ix_clients_as_of (COPIES_SINCE_INDEX): PostgreSQL uses the index for these conditions."""
+    return case(
+        (or_(client.tier_date.is_(None), and_(client.profile_id.is_not(None), client.profile_effective_on.is_(None))),
+         type_coerce(text(f"'{COPIES_NEVER}'"), Date)),
+        (client.profile_effective_on > client.tier_date, client.profile_effective_on),
+        else_=client.tier_date)
 
 
 class ClientAssignment(db.Model):

@@ -172,6 +172,32 @@ def test_defusedxml_refuses_entities_the_byte_scan_would_miss(app, tmp_path, day
     assert refused.value.code == readers.UNSAFE_FILE
 
 
+def _workbook_declaring(entity: bytes):
+    """workbook.xml with a DTD declaring `entity` and the sheet's name referring to it."""
+    def change(xml: bytes) -> bytes:
+        body = xml[xml.index(b"<workbook"):]
+        return (b'<?xml version="1.0"?>\n<!DOCTYPE workbook [' + entity + b"]>\n"
+                + re.sub(rb'name="[^"]*"', b'name="&xxe;"', body, count=1))
+    return change
+
+
+@pytest.mark.parametrize("entity", [b'<!ENTITY xxe SYSTEM "file:///etc/passwd">',
+                                    b'<!ENTITY lol "lol">' + b"".join(
+                                        b'<!ENTITY lol%d "%s">' % (n, (b"&lol%d;" % (n - 1) if n > 1 else b"&lol;") * 10)
+                                        for n in range(1, 10)) + b'<!ENTITY xxe "&lol9;">'],
+                         ids=["external-entity", "billion-laughs"])
+def test_entities_in_the_workbook_part_are_never_resolved(app, tmp_path, day, monkeypatch, entity):
+    """Behind the byte scan, the parts other than worksheets (workbook.xml here) are parsed by a parser that
+    fetches no external entity and expands no entity bomb (defusedxml, or lxml when installed): refused."""
+    monkeypatch.setattr(readers, "_DECLARATION", re.compile(rb"(?!)"))
+    path = tmp_path / "entities.xlsx"
+    path.write_bytes(_rewrite(_snapshot_book(day), "xl/workbook.xml", _workbook_declaring(entity)))
+    with pytest.raises(readers.FileRefused) as refused:
+        with readers.xlsx_rows(path) as rows:
+            list(rows)
+    assert refused.value.code in (readers.UNSAFE_FILE, readers.UNREADABLE_FILE)
+
+
 def test_truncated_sheet_xml_is_refused(app, client, auth, world, day):
     auth.login("compliance")
     response = _upload(client, _rewrite(_snapshot_book(day), SHEET, lambda xml: xml[:len(xml) * 2 // 3]))

@@ -3,8 +3,9 @@
 Definitions (also in docs/guide/compliance.md):
 - Profile on date D (as `portal.operations.risk.profile_as_of`): the latest risk_profiles row with
   effective_on <= D (ties: the higher id); it is valid on D if valid_until >= D. For today the copy on
-  the client row (risk_class, profile_valid_until, indexed) is used; for a past D a LATERAL join on
-  PostgreSQL, a correlated subquery on SQLite, over risk_profiles (client_id, effective_on, id).
+  the client row (risk_class, profile_valid_until, indexed) is used; for a past D, on PostgreSQL, the same
+  copies where they date from D or before (models.clients.copies_since, ix_clients_as_of) and a LATERAL
+  join over risk_profiles (client_id, effective_on, id) for the others; on SQLite a correlated subquery.
 - Tier on date D: the latest client_tiers row with stat_date <= D (for today: clients.asset_tier and
   total_assets). A client with no tier row yet counts in tier 4 with assets 0: tier 4 is "the rest".
 - Assets of a cell: the sum of total_assets of the tier rows used, exact (Numeric, Decimal in Python).
@@ -26,6 +27,7 @@ from decimal import Decimal
 
 from flask_babel import gettext as _
 from sqlalchemy import (
+    CompoundSelect,
     Integer,
     Select,
     and_,
@@ -38,6 +40,7 @@ from sqlalchemy import (
     select,
     text,
     true,
+    union_all,
 )
 from sqlalchemy.orm import aliased
 
@@ -55,6 +58,7 @@ from models import (
     User,
     db,
 )
+from models.clients import copies_since
 from portal.access import can_see_manager, deny, scope_clients, supervised_team_ids
 from portal.clients.queries import branch_name
 from portal.replica import report_connection
@@ -181,21 +185,26 @@ def branches(user) -> list[Branch]:
 class AsOf:
     """Column expressions for each client's tier, assets and profile on `day`, and the joins they need."""
 
-    def __init__(self, day: date, today: date, opened_only: bool = False):
-        self.day, self.today = day, day == today
+    def __init__(self, day: date, today: date, opened_only: bool = False, copies_only: bool = False):
+        self.day, self.today, self._today_date = day, day == today, today
         # Only clients whose account was open by `day` (the inspection pack: a client opened later was none).
         self.opened_only = opened_only
         self._joins: list = []
-        if self.today:  # the copies on the client row: indexed, no join
+        # On PostgreSQL for a past day: WHERE the client row's copies are the client's tier and profile on the
+        # day (see `copies_only`); None where every column already reads one source.
+        self.copies_hold = None
+        if self.today or copies_only:  # the copies on the client row: indexed, no join
             self.asset_tier = Client.asset_tier
             self.raw_assets = Client.total_assets
             self.risk_class = Client.risk_class
             self.grade = Client.risk_grade
             self.lowest = Client.lowest_category
             self.valid_until = Client.profile_valid_until
-            self.professional = Client.investor_category == "professional"
         else:
             self._history_columns(day)
+        if self.today:
+            self.professional = Client.investor_category == "professional"
+        else:
             cutoff = end_of_business_day(day)
             self.professional = exists().where(
                 ProfessionalApplication.client_id == Client.id, ProfessionalApplication.status == "approved",
@@ -228,6 +237,9 @@ class AsOf:
                               RiskProfile.valid_until).where(*profile_where, ~profile_copy)
                        .order_by(*profile_order).limit(1).lateral("profile_at"))
             self._joins = [(tier, true()), (profile, true())]
+            # A range of ix_clients_as_of; implies tier_copy and profile_copy; never NULL, so its negation is the
+            # exact complement (the clients the columns below work out row by row).
+            self.copies_hold = copies_since(Client) <= day
 
             def either(copy, own, probed):
                 return case((copy, own), else_=probed)
@@ -250,6 +262,10 @@ class AsOf:
         self.asset_tier, self.raw_assets = tier_c.tier, tier_c.total_assets
         self.risk_class, self.grade = profile_c.risk_class, profile_c.grade
         self.lowest, self.valid_until = profile_c.lowest_category, profile_c.valid_until
+
+    def copies_only(self) -> AsOf:
+        """The same day's columns read from the client row alone: right only WHERE `copies_hold`."""
+        return AsOf(self.day, self._today_date, self.opened_only, copies_only=True)
 
     def select_from(self, stmt: Select) -> Select:
         """`stmt` over clients with the joins the columns need."""
@@ -348,14 +364,29 @@ class Matrix:
         return self._sum(self.row(t) for t in TIERS)
 
 
-def grid_query(user, scope: Scope, as_of: AsOf) -> Select:
-    """One GROUP BY over the scoped clients: (tier, class if valid, profile status) → count, sum of assets."""
+def _grid_part(user, scope: Scope, as_of: AsOf, where=None) -> Select:
     inner = select(as_of.tier.label("tier"), as_of.class_at.label("risk_class"),
                    as_of.status_code.label("status"), as_of.raw_assets.label("assets"))
-    inner = apply_scope(as_of.select_from(inner), user, scope).subquery("scoped")
+    inner = apply_scope(as_of.select_from(inner), user, scope)
+    if where is not None:
+        inner = inner.where(where)
+    inner = inner.subquery("scoped")
     return (select(inner.c.tier, inner.c.risk_class, inner.c.status, func.count().label("clients"),
                    func.sum(inner.c.assets).label("assets"))
             .group_by(inner.c.tier, inner.c.risk_class, inner.c.status))
+
+
+def grid_query(user, scope: Scope, as_of: AsOf) -> Select | CompoundSelect:
+    """GROUP BY over the scoped clients: (tier, class if valid, profile status) → count, sum of assets.
+
+    A row per group; for a past day on PostgreSQL a group may come in two rows, to be added up: the clients
+    whose row's copies are their tier and profile on the day, counted from those copies alone (an index-only
+    scan of ix_clients_as_of, as today's grid reads ix_clients_matrix), and the others, who probe the
+    histories. The two parts are complementary (`copies_hold` is never NULL), so every client counts once."""
+    if as_of.copies_hold is None:
+        return _grid_part(user, scope, as_of)
+    return union_all(_grid_part(user, scope, as_of.copies_only(), as_of.copies_hold),
+                     _grid_part(user, scope, as_of, ~as_of.copies_hold))
 
 
 def matrix(user, scope: Scope, day: date, today: date, as_of: AsOf | None = None) -> Matrix:

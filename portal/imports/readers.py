@@ -8,9 +8,11 @@ Every import reads its file through this module so that the same guarantees hold
   Python's zipfile never inflates a member past its declared size) or whose row count passes a limit
   is refused as a whole *before* it is parsed: the rows of an XLSX are counted by streaming its
   members through zlib, without building anything in memory;
-* XLSX XML is parsed through `defusedxml` (openpyxl uses it whenever it is installed; the reader
-  refuses to run otherwise), and any DTD or entity declaration, which spreadsheet programs never
-  write, refuses the file before openpyxl sees it: no external entity, no billion laughs;
+* any DTD or entity declaration, which spreadsheet programs never write, refuses the file before
+  openpyxl sees it; behind that, openpyxl parses worksheets through `defusedxml` (whenever it is
+  installed; the reader refuses to run otherwise) and, when lxml is installed, the workbook's other
+  parts through lxml, which fetches no external entity and refuses an expansion that blows up: no
+  external entity, no billion laughs;
 * a truncated or malformed workbook is a refusal with a message, never an exception page;
 * a field longer than the limit is a bad row with a named code, never a `_csv.Error`.
 
