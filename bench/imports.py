@@ -76,7 +76,7 @@ def import_once(url: str, path: Path) -> tuple[float, dict]:
     """Seconds for the import operation with its re-tier, in-process, in one transaction (rolled back)."""
     from models import db
     from portal import create_app
-    from portal.operations.assets import ASSETS, import_file
+    from portal.imports.assets import ASSETS, import_file
 
     app = create_app({"DATABASE_URL": url, "PORTAL_ENV": "development"})
     with app.app_context():

@@ -15,6 +15,7 @@ from operator import itemgetter, mul
 from sqlalchemy import func, insert, select, text
 
 from models import Branch, Client, Manager, QuestionnaireVersion, Team, User, db, utcnow
+from portal import bulk
 from portal.audit import record
 from portal.rules.calendar import add_months
 from portal.rules.vocabulary import LEVELS
@@ -408,7 +409,6 @@ def seed(plan: DemoPlan, progress: Callable[[int], None] | None = None) -> dict:
         .where(QuestionnaireVersion.status == "active")).mappings().first()
     history = ProfileHistory(random.Random(plan.seed + 1), dict(version) if version else None, plan.today)
     postgres = db.engine.dialect.name == "postgresql"
-    write = _copy_rows if postgres else _insert_rows
     deferred = _drop_secondary_indexes(tuple(COLUMNS_OF)) if postgres else []
     if postgres and db.session.execute(text("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")).scalar():
         # The rows are generated consistent; skipping the per-row foreign-key triggers halves the load.
@@ -417,7 +417,7 @@ def seed(plan: DemoPlan, progress: Callable[[int], None] | None = None) -> dict:
     followups = FollowupHistory(random.Random(plan.seed + 2), plan.today)
     for tables in _batches(client_rows(plan, rng, teams, managers), history, followups=followups):
         for table in COLUMNS_OF:
-            write(table, COLUMNS_OF[table], tables[table])
+            bulk.write_rows(table, COLUMNS_OF[table], tables[table])
         if progress:
             progress(len(tables["clients"]))
     if postgres:
@@ -482,30 +482,3 @@ def _drop_secondary_indexes(tables: tuple[str, ...]) -> list[str]:
     for name, _definition in rows:
         db.session.execute(text(f'DROP INDEX "{name}"'))
     return [definition for _name, definition in rows]
-
-
-def _copy_rows(table: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
-    """COPY rows through the session's own connection, so they commit with everything else."""
-    if not rows:
-        return
-    connection = db.session.connection().connection.driver_connection
-    with connection.cursor() as cursor:
-        with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
-
-
-def _insert_rows(table: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
-    """executemany for SQLite; JSON columns arrive as JSON text and are decoded for the JSON type."""
-    if not rows:
-        return
-    model_table = db.metadata.tables[table]
-    json_columns = {c.name for c in model_table.columns if c.type.__class__.__name__ == "JSON"}
-    batch = []
-    for row in rows:
-        values = dict(zip(columns, row))
-        for name in json_columns & values.keys():
-            if isinstance(values[name], str):
-                values[name] = json.loads(values[name])
-        batch.append(values)
-    db.session.execute(insert(model_table), batch)

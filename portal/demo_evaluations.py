@@ -25,6 +25,7 @@ from models import (
     db,
     utcnow,
 )
+from portal import bulk
 from portal.operations import promotions
 from portal.operations.errors import OperationError
 from portal.rules.calendar import BUSINESS_TZ, add_months
@@ -55,12 +56,6 @@ def quarter_name(start: date) -> str:
 
 def _noon(day: date) -> datetime:
     return datetime.combine(day, time(12), BUSINESS_TZ).astimezone(UTC)
-
-
-def _writer():
-    from portal.demo import _insert_rows
-
-    return promotions.copy_rows if db.engine.dialect.name == "postgresql" else _insert_rows
 
 
 def _clip(value: float) -> int:
@@ -137,7 +132,6 @@ def seed_evaluations(seed: int, today: date) -> dict:
     db.session.add_all(cycles + ([open_cycle] if open_cycle else []))
     db.session.flush()
 
-    write = _writer()
     replica = _skip_row_triggers()
     evaluations = []
     for cycle in cycles:
@@ -159,7 +153,7 @@ def seed_evaluations(seed: int, today: date) -> dict:
         for row in members:
             evaluations.append((open_cycle.id, row.id, row.level, row.team_id, None, None, None, None, None, None,
                                 None, None, None, None, 1))
-    write("evaluations", EVALUATION_COLUMNS, evaluations)
+    bulk.write_rows("evaluations", EVALUATION_COLUMNS, evaluations)
     targets = _targets([cycle.id for cycle in cycles] + ([open_cycle.id] if open_cycle else []), now)
 
     ratings = _ratings(cycles, open_cycle, today)

@@ -11,7 +11,7 @@ from openpyxl import Workbook
 from sqlalchemy import func, select
 
 from models import AssetSnapshot, AuditEntry, Client, ClientTier, RevenueRecord, db
-from portal.operations.assets import ASSETS, REVENUE, ImportRejected, import_file
+from portal.imports.assets import ASSETS, REVENUE, ImportRejected, import_file
 from portal.rules.calendar import add_months, business_today
 from tests.conftest import csrf_token
 
@@ -312,7 +312,7 @@ def test_xlsx_through_the_cli(app, runner, world, tmp_path, day):
     (Decimal("99999999999999.99"), Decimal("99999999999999.99"), None), (5, Decimal(5), None),
 ])
 def test_amounts_are_read_with_postgresqls_number_grammar(raw, value, code):
-    from portal.operations.assets import parse_amount
+    from portal.imports.assets import parse_amount
 
     assert parse_amount(raw) == (value, code)
 
@@ -339,7 +339,7 @@ def test_an_excel_csv_with_byte_order_mark_and_crlf_lines(app, world, tmp_path, 
 
 def test_a_clean_csv_goes_straight_into_staging_by_copy_on_postgresql(app, world, tmp_path, day, backend,
                                                                         monkeypatch):
-    from portal.operations import assets
+    from portal.imports import assets
 
     if backend != "postgresql":
         pytest.skip("the raw COPY route is PostgreSQL's")

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
 from models import AssetSnapshot, AuditEntry, Client, ClientTier, TierThresholdSet, db
-from portal.operations.assets import ASSETS, REVENUE, import_rows
+from portal.imports.assets import ASSETS, REVENUE, import_rows
 from portal.operations.tiering import latest_statistics_date, retier_at, save_thresholds, tier_as_of
 from portal.rules.calendar import add_months, business_today
 from portal.rules.tiering import contribution_window
@@ -321,7 +321,7 @@ def test_client_detail_shows_tier_facts_and_history(app, client, auth, world, da
 
 
 def test_a_file_reimport_without_a_client_withdraws_their_tier_at_that_date(app, make, tmp_path, day):
-    from portal.operations.assets import import_file
+    from portal.imports.assets import import_file
 
     a, b = _clients(make, 2)
     db.session.commit()

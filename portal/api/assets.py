@@ -11,8 +11,8 @@ from flask_login import current_user
 
 from portal.access import allow, api_error
 from portal.api import bp, json_response
+from portal.imports.assets import API_MAX_ROWS, ASSETS, REVENUE, ImportKind, ImportRejected, import_rows
 from portal.json_input import load_json
-from portal.operations.assets import API_MAX_ROWS, ASSETS, REVENUE, ImportKind, ImportRejected, import_rows
 from portal.unit_of_work import unit_of_work
 
 IMPORTERS = ("admin", "compliance")

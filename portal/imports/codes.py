@@ -1,13 +1,18 @@
-"""The stable codes of the onboarding imports' bad rows, and their messages in the reader's language.
+"""The stable codes of the imports' bad rows, and their messages in the reader's language.
 
-A code is a contract (API answers, the CLI, the import history keep it); its message is worded when it
-is shown, from the code, the column and one detail (a line number, a count, a date, a value).
+Two tables: the onboarding imports (branches, staff, clients) and the asset snapshot and revenue
+imports. A code is a contract (API answers, the CLI, the import history keep it); its message is
+worded when it is shown, from the code, the column and one detail (a line number, a count, a date,
+a value). Some codes stand in both tables with each import's own wording.
 """
 from __future__ import annotations
 
 from collections.abc import Callable
 
 from flask_babel import gettext as _
+
+from portal.imports.readers import Limits
+from portal.operations.risk import business_today
 
 # Every code a bad row can carry, in the order the guide lists them.
 ROW_CODES = (
@@ -98,3 +103,56 @@ def row_message(code: str, field: str | None, detail: str | None, batch: bool = 
     if worded is None:
         return _("This value is not valid.")
     return worded(field or "", detail or "", batch)
+
+
+# Every code a bad row of the asset snapshot or revenue import can carry.
+ASSET_ROW_CODES = (
+    "missing", "unknown_client", "invalid_date", "future_date", "invalid_month", "future_month", "negative",
+    "too_many_decimals", "too_large", "not_a_number", "wrong_type", "duplicate", "field_count", "encoding",
+    "unreadable", "field_too_long", "control_characters", "unknown_field", "not_an_object",
+)
+
+
+def _asset_messages() -> dict[str, Callable[[str, str | None, int, bool, int], str]]:
+    """code → message(field, client_no, detail, batch, columns); built per call, for the current reader."""
+    return {
+        "missing": lambda f, c, d, b, n: _("%(field)s is missing.", field=f),
+        "unknown_client": lambda f, c, d, b, n: _("No client has the number %(client_no)s.", client_no=c),
+        "invalid_date": lambda f, c, d, b, n: _("The date must be a real date written YYYY-MM-DD."),
+        "future_date": lambda f, c, d, b, n: _("The statistics date is later than today (%(today)s).",
+                                               today=business_today().isoformat()),
+        "invalid_month": lambda f, c, d, b, n: _("The month must be written YYYY-MM, e.g. 2026-03."),
+        "future_month": lambda f, c, d, b, n: _("The month is later than the current month (%(month)s).",
+                                                month=business_today().strftime("%Y-%m")),
+        "negative": lambda f, c, d, b, n: _("%(field)s must not be negative.", field=f),
+        "too_many_decimals": lambda f, c, d, b, n: _("%(field)s has more than 2 decimal places.", field=f),
+        "too_large": lambda f, c, d, b, n: _("%(field)s is too large (at most 99999999999999.99).", field=f),
+        "not_a_number": lambda f, c, d, b, n: _(
+            "%(field)s is not an amount: write digits with at most 2 decimal places, e.g. 1234.50.", field=f),
+        "wrong_type": lambda f, c, d, b, n: _("%(field)s must be text or, for an amount, a number.", field=f),
+        "duplicate": lambda f, c, d, b, n: (
+            _("The same client and period appear in row %(index)d too.", index=d) if b else
+            _("The same client and period appear on line %(line)d too.", line=d)),
+        "field_count": lambda f, c, d, b, n: _("The line has %(found)d fields; the header has %(expected)d.",
+                                               found=d, expected=n),
+        "encoding": lambda f, c, d, b, n: _("The line is not valid UTF-8 text."),
+        "unreadable": lambda f, c, d, b, n: _("The line could not be read as CSV."),
+        "field_too_long": lambda f, c, d, b, n: _("A field of this row is longer than %(n)d characters.",
+                                                  n=Limits.current().max_field_chars),
+        "control_characters": lambda f, c, d, b, n: _(
+            "The row contains control characters (such as NUL), which no field may hold."),
+        "unknown_field": lambda f, c, d, b, n: _("%(field)s is not a field of this import.", field=f),
+        "not_an_object": lambda f, c, d, b, n: _("Each row must be an object with the import's fields."),
+    }
+
+
+def asset_row_message(code: str, field: str | None, client_no: str | None, detail: int | None, *,
+                      batch: bool = False, columns: int = 0) -> str:
+    """The message of one bad row of the asset or revenue import (the line or index is shown beside it).
+
+    `detail` is the other line (row) of a duplicate or the field count of a line; `columns` the header's.
+    """
+    worded = _asset_messages().get(code)
+    if worded is None:
+        return _("This value is not valid.")
+    return worded(field or "", client_no, detail or 0, batch, columns)

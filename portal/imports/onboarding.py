@@ -22,8 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -34,6 +33,7 @@ from sqlalchemy import bindparam, text
 
 from models import db, utcnow
 from models.types import UTCDateTime
+from portal import bulk
 from portal.audit import record
 from portal.imports import history, readers
 from portal.imports.codes import row_message
@@ -41,7 +41,6 @@ from portal.rules import identity
 from portal.rules.vocabulary import LEVELS
 
 API_MAX_ROWS = 10_000
-BATCH = 5_000
 LOCK_KEY = 72110415  # one onboarding import at a time (PostgreSQL advisory lock)
 MISSING_LISTED = 200
 STAFF_STATUSES = ("active", "left")
@@ -421,34 +420,9 @@ def _begin(kind: Kind) -> None:
     _exec("CREATE TEMP TABLE onboarding_errors (line bigint, key text, field text, code text, detail text)")
 
 
-@contextmanager
-def _writer(table: str, columns: Sequence[str]) -> Iterator[Callable[[Sequence[Any]], None]]:
-    """Yields write(row): COPY on PostgreSQL, batched executemany on SQLite."""
-    connection = db.session.connection().connection.driver_connection
-    if _postgres():
-        with connection.cursor() as cursor:
-            with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-                yield copy.write_row
-        return
-    statement = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"  # nosec B608 - table and column names are this module's constants; values are bound
-    batch: list[Sequence[Any]] = []
-
-    def write(row: Sequence[Any]) -> None:
-        batch.append(tuple(v.isoformat() if isinstance(v, date) else v for v in row))
-        if len(batch) >= BATCH:
-            connection.executemany(statement, batch)
-            batch.clear()
-
-    yield write
-    if batch:
-        connection.executemany(statement, batch)
-
-
 def _flush_errors(errors: RowErrors) -> None:
     if errors.rows:
-        with _writer("onboarding_errors", ("line", "key", "field", "code", "detail")) as write:
-            for row in errors.rows:
-                write(row)
+        bulk.write_rows("onboarding_errors", ("line", "key", "field", "code", "detail"), errors.rows)
         errors.rows = []
 
 
@@ -935,7 +909,7 @@ def _stage_rows(kind: Kind, rows: Iterable, order: list[str], errors: RowErrors,
     workbook = getattr(rows, "format", "csv") == "xlsx"
     expected = len(order)
     key_at = order.index(kind.key)
-    with _writer("onboarding_rows", ("line", "bad", *kind.header)) as write:
+    with bulk.writer("onboarding_rows", ("line", "bad", *kind.header)) as write:
         for line, values in rows:
             if progress is not None:
                 progress.advance(1)
@@ -983,7 +957,7 @@ def import_rows(kind_name: str, rows: object, *, by_user=None, options: Options 
 
     def stage(errors: RowErrors) -> None:
         reader = RowReader(kind, today, errors, words=False)
-        with _writer("onboarding_rows", ("line", "bad", *kind.header)) as write:
+        with bulk.writer("onboarding_rows", ("line", "bad", *kind.header)) as write:
             for index, row in enumerate(rows):
                 if not isinstance(row, dict):
                     errors.add(index, None, None, "not_an_object")

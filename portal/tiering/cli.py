@@ -38,7 +38,7 @@ class _Bar:
 
 
 def _run_import(kind_name: str, path: str) -> None:
-    from portal.operations.assets import KINDS, ImportRejected, import_file
+    from portal.imports.assets import KINDS, ImportRejected, import_file
     from portal.unit_of_work import unit_of_work
 
     bar = _Bar()

@@ -14,7 +14,7 @@ from forms.tiering import ImportForm, ThresholdForm
 from models import TierThresholdSet, User, db
 from portal.access import allow
 from portal.exports import download
-from portal.operations.assets import KINDS, ImportRejected, import_file
+from portal.imports.assets import KINDS, ImportRejected, import_file
 from portal.operations.errors import OperationError, attach_error
 from portal.operations.previews import preview_thresholds, threshold_movers
 from portal.operations.tiering import (

@@ -24,13 +24,12 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import IO, Any, Protocol
+from typing import IO, Protocol
 
 from flask_babel import gettext as _
 from sqlalchemy import Date, bindparam, text
@@ -38,14 +37,15 @@ from sqlalchemy import Date, bindparam, text
 from models import db, utcnow
 from models.tiering import ASSET_PARTS
 from models.types import UTCDateTime
+from portal import bulk
 from portal.audit import record
 from portal.imports import readers
+from portal.imports.codes import asset_row_message
 from portal.operations.tiering import dates_touched_by_months, retier_at, take_lock
 from portal.rules.calendar import business_today
 from portal.rules.tiering import month_start
 
 API_MAX_ROWS = 10_000
-BATCH = 5_000
 # Below 10^14 with at most 2 decimal places: 24 amounts of a client's year still fit Numeric(18, 2).
 AMOUNT_LIMIT = 10 ** 14
 # The grammar of PostgreSQL's numeric input (NaN and Infinity aside), so that every route reads alike.
@@ -141,58 +141,6 @@ class _Silent:
         pass
 
 
-# --- messages --------------------------------------------------------------------------------------
-
-def problem_message(kind: ImportKind, code: str, name: str | None, client_no: str | None, detail: int | None,
-                    batch: bool = False) -> str:
-    """A problem's message in the user's language (the line or index is shown beside it, not in it)."""
-    name = name or ""
-    if code == "missing":
-        return _("%(field)s is missing.", field=name)
-    if code == "unknown_client":
-        return _("No client has the number %(client_no)s.", client_no=client_no)
-    if code == "invalid_date":
-        return _("The date must be a real date written YYYY-MM-DD.")
-    if code == "future_date":
-        return _("The statistics date is later than today (%(today)s).", today=business_today().isoformat())
-    if code == "invalid_month":
-        return _("The month must be written YYYY-MM, e.g. 2026-03.")
-    if code == "future_month":
-        return _("The month is later than the current month (%(month)s).",
-                 month=business_today().strftime("%Y-%m"))
-    if code == "negative":
-        return _("%(field)s must not be negative.", field=name)
-    if code == "too_many_decimals":
-        return _("%(field)s has more than 2 decimal places.", field=name)
-    if code == "too_large":
-        return _("%(field)s is too large (at most 99999999999999.99).", field=name)
-    if code == "not_a_number":
-        return _("%(field)s is not an amount: write digits with at most 2 decimal places, e.g. 1234.50.",
-                 field=name)
-    if code == "wrong_type":
-        return _("%(field)s must be text or, for an amount, a number.", field=name)
-    if code == "duplicate":
-        if batch:
-            return _("The same client and period appear in row %(index)d too.", index=detail or 0)
-        return _("The same client and period appear on line %(line)d too.", line=detail or 0)
-    if code == "field_count":
-        return _("The line has %(found)d fields; the header has %(expected)d.", found=detail or 0,
-                 expected=len(kind.columns))
-    if code == "encoding":
-        return _("The line is not valid UTF-8 text.")
-    if code == "unreadable":
-        return _("The line could not be read as CSV.")
-    if code == "field_too_long":
-        return _("A field of this row is longer than %(n)d characters.", n=readers.Limits.current().max_field_chars)
-    if code == "control_characters":
-        return _("The row contains control characters (such as NUL), which no field may hold.")
-    if code == "unknown_field":
-        return _("%(field)s is not a field of this import.", field=name)
-    if code == "not_an_object":
-        return _("Each row must be an object with the import's fields.")
-    return _("This value is not valid.")
-
-
 # --- staging ---------------------------------------------------------------------------------------
 
 def _postgres() -> bool:
@@ -235,29 +183,6 @@ def _begin(kind: ImportKind) -> None:
         "CREATE TEMP TABLE import_errors (line bigint, client_no text, field text, code text, detail bigint)"))
 
 
-@contextmanager
-def _writer(table: str, columns: Sequence[str]) -> Iterator[Callable[[Sequence[Any]], None]]:
-    """Yields write(row): COPY on PostgreSQL, batched executemany on SQLite."""
-    connection = db.session.connection().connection.driver_connection
-    if _postgres():
-        with connection.cursor() as cursor:
-            with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-                yield copy.write_row
-        return
-    statement = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"  # nosec B608 - only table/column names from the ImportKind constants are spliced, values bound
-    batch: list[Sequence[Any]] = []
-
-    def write(row: Sequence[Any]) -> None:
-        batch.append(tuple(row))
-        if len(batch) >= BATCH:
-            connection.executemany(statement, batch)
-            batch.clear()
-
-    yield write
-    if batch:
-        connection.executemany(statement, batch)
-
-
 class _Errors:
     """Problems found while reading, before SQL sees the row; written to import_errors when reading ends.
 
@@ -279,9 +204,7 @@ class _Errors:
     def flush(self) -> None:
         """Write the kept problems (never while a COPY into staging is open on the connection)."""
         if self.rows:
-            with _writer("import_errors", ("line", "client_no", "field", "code", "detail")) as write:
-                for row in self.rows:
-                    write(row)
+            bulk.write_rows("import_errors", ("line", "client_no", "field", "code", "detail"), self.rows)
             self.rows = []
 
 
@@ -424,7 +347,7 @@ def _read_csv(kind: ImportKind, stream: IO[bytes], progress: Progress, errors: _
     expected = len(order)
     client_at = order.index("client_no")
     rows = readers.csv_rows(counted, limits=limits, encoding="utf-8", bad_encoding="row")
-    with _writer("import_rows", ("line", *order)) as write:
+    with bulk.writer("import_rows", ("line", *order)) as write:
         stager = _Stager(kind, order, write, errors)
         for data_line, row in rows:
             line = data_line + 1  # the header is line 1
@@ -477,7 +400,7 @@ def _read_xlsx(kind: ImportKind, path: str | Path, progress: Progress, errors: _
         progress.start(rows.total, _("rows"))
         expected = len(order)
         client_at = order.index("client_no")
-        with _writer("import_rows", ("line", *order)) as write:
+        with bulk.writer("import_rows", ("line", *order)) as write:
             stager = _Stager(kind, order, write, errors)
             for line, values in rows:
                 progress.advance(1)
@@ -592,14 +515,7 @@ def _check(kind: ImportKind, errors: _Errors, today: date, limit: int | None, ba
     raws = list(db.session.scalars(text(f"SELECT DISTINCT COALESCE({trim('period')}, '') FROM import_rows")))  # nosec B608 - only table/column names from the ImportKind constants are spliced, values bound
     db.session.execute(text("CREATE TEMP TABLE import_periods (raw text, period date, code text)"))
     period_rows = _period_codes(kind, raws, today)
-    if _postgres():
-        with _writer("import_periods", ("raw", "period", "code")) as write:
-            for row in period_rows:
-                write(row)
-    else:
-        with _writer("import_periods", ("raw", "period", "code")) as write:
-            for raw, day, code in period_rows:
-                write((raw, day.isoformat() if day else None, code))
+    bulk.write_rows("import_periods", ("raw", "period", "code"), period_rows)
     amounts = ", ".join(f"r.{a}" for a in kind.amounts)
     db.session.execute(text(
         f"CREATE TEMP TABLE import_checked AS SELECT r.line, {trim('r.client_no')} AS client_no,"  # nosec B608 - only table/column names from the ImportKind constants are spliced, values bound
@@ -643,7 +559,8 @@ def _check(kind: ImportKind, errors: _Errors, today: date, limit: int | None, ba
     sql = "SELECT line, substr(client_no, 1, 40), field, code, detail FROM import_errors ORDER BY line, field"
     rows = db.session.execute(text(sql + (" LIMIT :limit" if limit else "")),
                               {"limit": limit} if limit else {}).all()
-    problems = sorted((Problem(line, client_no, name, code, problem_message(kind, code, name, client_no, detail, batch))
+    problems = sorted((Problem(line, client_no, name, code,
+                               asset_row_message(code, name, client_no, detail, batch=batch, columns=len(kind.columns)))
                        for line, client_no, name, code, detail in rows),
                       key=lambda p: (p.line if p.line is not None else -1, order.get(p.field, 99)))
     raise ImportRejected(_("Nothing was imported: %(n)d problems in the rows listed.", n=total), problems, total)
@@ -762,7 +679,7 @@ def import_rows(kind: ImportKind, rows: object, *, by_user=None, today: date | N
     errors = _Errors(None)
     columns = kind.columns
     known = set(columns)
-    with _writer("import_rows", ("line", *_staging_columns(kind))) as write:
+    with bulk.writer("import_rows", ("line", *_staging_columns(kind))) as write:
         stager = _Stager(kind, _staging_columns(kind), write, errors)
         for index, row in enumerate(rows):
             if not isinstance(row, dict):
