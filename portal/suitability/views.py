@@ -53,12 +53,6 @@ def service_package_of(client: Client) -> dict:
             "tier": found.tier, "risk_class": found.risk_class}
 
 
-@bp.app_template_global("book_package_names")
-def book_package_names() -> dict:
-    """{(tier, risk_class): package name} for the book's rows, loaded once per request."""
-    return package_ops.package_names_by_cell(portal_language())
-
-
 @bp.app_template_global("pending_warning_count")
 def pending_warning_count(client: Client) -> int:
     return ops.pending_count(client)
