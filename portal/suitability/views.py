@@ -7,6 +7,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
+from wtforms.fields.choices import SelectChoice
 
 from forms.suitability import (
     ConfirmWarningForm,
@@ -78,7 +79,8 @@ def _render_packages(cells_form: PackageCellsForm | None = None, package_forms: 
             field = getattr(cells_form, cell_field_name(tier, risk_class), None)
             if field is not None:
                 field.data = code
-    choices = [(code, package_ops.package_name(packages[code], language)) for code in PACKAGES if code in packages]
+    choices = [SelectChoice(code, package_ops.package_name(packages[code], language))
+               for code in PACKAGES if code in packages]
     for tier in TIERS:
         for risk_class in RISK_CLASSES:
             getattr(cells_form, cell_field_name(tier, risk_class)).choices = choices
@@ -102,7 +104,7 @@ def _render_packages(cells_form: PackageCellsForm | None = None, package_forms: 
 def _cells_form_posted() -> tuple[PackageCellsForm, dict | None]:
     """The posted twelve cells: the form, and the mapping when it validates (None otherwise)."""
     form = PackageCellsForm()
-    form_choices = [(code, code) for code in PACKAGES]
+    form_choices = [SelectChoice(code) for code in PACKAGES]
     for tier in TIERS:
         for risk_class in RISK_CLASSES:
             getattr(form, cell_field_name(tier, risk_class)).choices = form_choices
@@ -170,7 +172,7 @@ def packages():
 @allow("admin")
 def update_cells():
     form = PackageCellsForm()
-    form_choices = [(code, code) for code in PACKAGES]
+    form_choices = [SelectChoice(code) for code in PACKAGES]
     for tier in TIERS:
         for risk_class in RISK_CLASSES:
             getattr(form, cell_field_name(tier, risk_class)).choices = form_choices
@@ -216,9 +218,9 @@ def update_package(package_code: str):
 
 # --- the product catalogue ---------------------------------------------------------------------------------
 
-def _kind_choices() -> list[tuple[str, str]]:
+def _kind_choices() -> list[SelectChoice]:
     kinds = texts.suitability_labels()["kind"]
-    return [(kind, str(kinds[kind])) for kind in ops.PRODUCT_KINDS]
+    return [SelectChoice(kind, str(kinds[kind])) for kind in ops.PRODUCT_KINDS]
 
 
 @bp.route("/admin/products")
@@ -312,11 +314,11 @@ def activate_product(product_id: int):
 
 # --- a client's records: staff ---------------------------------------------------------------------------------
 
-def _product_choices(products: list[Product]) -> list[tuple[int, str]]:
+def _product_choices(products: list[Product]) -> list[SelectChoice]:
     language = portal_language()
     kinds = texts.suitability_labels()["kind"]
-    return [(p.id, f"R{p.risk_level} · {p.code} · {p.name_zh if language == 'zh_CN' else p.name_en} "
-                   f"({kinds.get(p.kind, p.kind)})") for p in products]
+    return [SelectChoice(p.id, f"R{p.risk_level} · {p.code} · {p.name_zh if language == 'zh_CN' else p.name_en} "
+                         f"({kinds.get(p.kind, p.kind)})") for p in products]
 
 
 def _history_rows(client: Client, page: int):
