@@ -168,12 +168,13 @@ def register_commands(app: Flask) -> None:
 
 def register_template_helpers(app: Flask) -> None:
     from portal import formatting
+    from portal.labels import labels
 
     app.jinja_env.filters.update(formatting.FILTERS)
 
     @app.context_processor
     def inject():
-        return {"current_locale": formatting.portal_language(), "labels": formatting.labels()}
+        return {"current_locale": formatting.portal_language(), "labels": labels()}
 
     @app.teardown_request
     def _forget(_exc=None):

@@ -10,7 +10,7 @@ from wtforms.fields.choices import SelectChoice
 from forms.admin import ManagerForm, MoveManagerForm, TeamForm, ToggleForm, UserForm
 from models import LEVELS, ROLES, Client, Manager, Team, User, db
 from portal.access import allow
-from portal.formatting import labels
+from portal.labels import labels
 from portal.operations.errors import OperationError, attach_error
 from portal.operations.staff import create_manager, create_team, move_manager, team_by_code
 from portal.operations.users import create_user, set_user_active

@@ -22,7 +22,8 @@ from forms.suitability import (
 from models import Client, Product, SuitabilityRecord, db
 from portal.access import allow, can_see_client, client_or_404, deny, scope_clients
 from portal.exports import download
-from portal.formatting import labels, portal_language
+from portal.formatting import portal_language
+from portal.labels import labels, suitability_labels
 from portal.operations import packages as package_ops
 from portal.operations import suitability as ops
 from portal.operations.errors import OperationError, attach_error
@@ -48,7 +49,7 @@ def service_package_of(client: Client) -> dict:
     language = portal_language()
     if found.package is None:
         return {"code": None, "name": None, "services": [], "reason": found.reason,
-                "reason_text": texts.suitability_labels()["package_reason"][found.reason]}
+                "reason_text": suitability_labels()["package_reason"][found.reason]}
     return {"code": found.code, "name": package_ops.package_name(found.package, language),
             "services": package_ops.services_of(found.package, language), "reason": None, "reason_text": None,
             "tier": found.tier, "risk_class": found.risk_class}
@@ -219,7 +220,7 @@ def update_package(package_code: str):
 # --- the product catalogue ---------------------------------------------------------------------------------
 
 def _kind_choices() -> list[SelectChoice]:
-    kinds = texts.suitability_labels()["kind"]
+    kinds = suitability_labels()["kind"]
     return [SelectChoice(kind, str(kinds[kind])) for kind in ops.PRODUCT_KINDS]
 
 
@@ -234,7 +235,7 @@ def products():
     active = {"active": True, "inactive": False, "all": None}[state]
     pagination = paginate(ops.products_query(level, active, q), page_arg(), current_app.config["PER_PAGE"])
     return render_template("suitability/products.html", pagination=pagination, level=level, state=state, q=q,
-                           slabels=texts.suitability_labels(), toggle=ToggleForm(),
+                           slabels=suitability_labels(), toggle=ToggleForm(),
                            can_edit=current_user.role == "admin")
 
 
@@ -316,7 +317,7 @@ def activate_product(product_id: int):
 
 def _product_choices(products: list[Product]) -> list[SelectChoice]:
     language = portal_language()
-    kinds = texts.suitability_labels()["kind"]
+    kinds = suitability_labels()["kind"]
     return [SelectChoice(p.id, f"R{p.risk_level} · {p.code} · {p.name_zh if language == 'zh_CN' else p.name_en} "
                          f"({kinds.get(p.kind, p.kind)})") for p in products]
 
@@ -350,7 +351,7 @@ def _render_client(client: Client, form: RecordForm | None = None, preview: ops.
         "suitability/client.html", client=client, form=form, can_record=can_record, pagination=pagination,
         rows=rows, profile=profile, age=age, elderly=age >= rules.ELDERLY_AGE, preview=preview,
         preview_reasons=preview_reasons, elderly_text=texts.elderly_prompt_for_manager(age),
-        slabels=texts.suitability_labels(), badge=texts.STATUS_BADGE, today=today, has_products=bool(products),
+        slabels=suitability_labels(), badge=texts.STATUS_BADGE, today=today, has_products=bool(products),
     ), status
 
 
@@ -426,7 +427,7 @@ def _render_record(entry: SuitabilityRecord, client: Client, paper_form: PaperCo
         can_confirm=is_client and state == "awaiting",
         can_record_paper=current_user.role in ("rm", "supervisor") and state == "awaiting" and paper_enabled,
         paper_form=paper_form or PaperConfirmationForm(), confirm_form=confirm_form or ConfirmWarningForm(),
-        slabels=texts.suitability_labels(), badge=texts.STATUS_BADGE,
+        slabels=suitability_labels(), badge=texts.STATUS_BADGE,
     ), status
 
 
@@ -480,7 +481,7 @@ def my_records():
                                      if entry.elderly_prompt else None)})
     pagination, rows = _history_rows(client, page_arg())
     return render_template("suitability/mine.html", client=client, warnings=warnings, pagination=pagination,
-                           rows=rows, confirm_form=ConfirmWarningForm(), slabels=texts.suitability_labels(),
+                           rows=rows, confirm_form=ConfirmWarningForm(), slabels=suitability_labels(),
                            badge=texts.STATUS_BADGE, language=language)
 
 
