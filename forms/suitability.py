@@ -2,6 +2,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from portal.rules.tiering import PACKAGES
@@ -19,7 +20,8 @@ class PackageCellsForm(FlaskForm):
 for _tier in TIERS:
     for _risk_class in RISK_CLASSES:
         setattr(PackageCellsForm, cell_field_name(_tier, _risk_class),
-                SelectField(_l("Service package"), choices=[(code, code) for code in PACKAGES], validate_choice=True))
+                SelectField(_l("Service package"), choices=[SelectChoice(code) for code in PACKAGES],
+                            validate_choice=True))
 
 
 class PackageForm(FlaskForm):
@@ -37,13 +39,13 @@ class ProductForm(FlaskForm):
     name_en = StringField(_l("Name in English"), validators=[DataRequired(), Length(max=100)])
     kind = SelectField(_l("Kind"), choices=[], validate_choice=True)
     risk_level = SelectField(_l("Risk level"), coerce=int, validate_choice=True,
-                             choices=[(n, f"R{n}") for n in (1, 2, 3, 4, 5)])
+                             choices=[SelectChoice(n, f"R{n}") for n in (1, 2, 3, 4, 5)])
 
 
 class RecordForm(FlaskForm):
     product = SelectField(_l("Product"), coerce=int, choices=[], validate_choice=False)
-    action = SelectField(_l("What is recorded"), choices=[("recommendation", _l("A recommendation")),
-                                                          ("subscription", _l("A subscription"))])
+    action = SelectField(_l("What is recorded"), choices=[SelectChoice("recommendation", _l("A recommendation")),
+                                                          SelectChoice("subscription", _l("A subscription"))])
     amount = StringField(_l("Amount (CNY, optional)"), validators=[Optional(), Length(max=30)])
     note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=500)])
     extra_care = BooleanField(_l("I have given the extra-care explanation"))

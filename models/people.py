@@ -91,11 +91,6 @@ class User(UserMixin, db.Model):
     def get_id(self) -> str:
         return f"{self.id}:{self.session_version}"
 
-    @property
-    def is_staff(self) -> bool:
-        return self.role in STAFF_ROLES
-
-
 class ApiToken(db.Model):
     """A bearer token for the JSON API; only its SHA-256 is stored."""
 

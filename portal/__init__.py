@@ -161,19 +161,33 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    from portal.cli import register
+    """Each feature's commands, a module-level group in its cli.py, as top-level `flask` commands."""
+    from portal import cli
+    from portal.activation import cli as activation_cli
+    from portal.clients import cli as clients_cli
+    from portal.compliance import cli as compliance_cli
+    from portal.evaluations import cli as evaluations_cli
+    from portal.imports import cli as imports_cli
+    from portal.promotions import cli as promotions_cli
+    from portal.questionnaire import cli as questionnaire_cli
+    from portal.reminders import cli as reminders_cli
+    from portal.tiering import cli as tiering_cli
 
-    register(app)
+    for feature in (cli, questionnaire_cli, tiering_cli, evaluations_cli, promotions_cli, imports_cli, activation_cli,
+                    compliance_cli, reminders_cli, clients_cli):
+        for command in feature.cli.commands.values():
+            app.cli.add_command(command)
 
 
 def register_template_helpers(app: Flask) -> None:
     from portal import formatting
+    from portal.labels import labels
 
     app.jinja_env.filters.update(formatting.FILTERS)
 
     @app.context_processor
     def inject():
-        return {"current_locale": formatting.portal_language(), "labels": formatting.labels()}
+        return {"current_locale": formatting.portal_language(), "labels": labels()}
 
     @app.teardown_request
     def _forget(_exc=None):

@@ -5,8 +5,6 @@ A view with neither is refused for everyone (and a test walks the url_map to cat
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from flask import abort, current_app, g, jsonify, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -149,7 +147,3 @@ def manager_or_404(employee_no: str, user=None) -> Manager:
     if not can_see_manager(user, manager):
         deny("manager", employee_no)
     return manager
-
-
-def roles_of(policy) -> Iterable[str]:
-    return () if policy in (None, PUBLIC) else sorted(policy)

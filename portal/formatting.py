@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from flask_babel import format_date, format_datetime, format_decimal, get_locale, pgettext
+from flask_babel import format_date, format_datetime, format_decimal, format_percent, get_locale, pgettext
 
 from models.clients import mask_id_number
 
@@ -34,55 +34,6 @@ def request_translations():
     return translations
 
 
-def labels() -> dict:
-    """Display names of coded values, translated once per request (list pages show them on every row)."""
-    from flask import g, has_request_context
-
-    global _LABEL_SOURCES
-    if _LABEL_SOURCES is None:
-        _LABEL_SOURCES = _build_labels()
-    if not has_request_context():
-        return _LABEL_SOURCES
-    cached = g.get("_portal_labels")
-    if cached is None:
-        gettext = request_translations().ugettext
-        cached = g._portal_labels = {
-            group: {code: (gettext(text) if group != "language" else text) for code, text in entries.items()}
-            for group, entries in _LABEL_SOURCES.items()
-        }
-    return cached
-
-
-_LABEL_SOURCES: dict | None = None
-
-
-def _build_labels() -> dict:
-    return {
-        "role": {
-            "client": N_("Client"), "rm": N_("Relationship manager"), "supervisor": N_("Supervisor"),
-            "compliance": N_("Compliance officer"), "admin": N_("Administrator"),
-        },
-        "level": {
-            "junior": N_("Junior Relationship Manager"), "mid": N_("Mid-level Relationship Manager"),
-            "senior": N_("Senior Relationship Manager"), "principal": N_("Principal Relationship Manager"),
-        },
-        "status": {"active": N_("Active"), "on_leave": N_("On leave"), "left": N_("Left")},
-        "id_type": {
-            "resident_id": N_("Resident ID card"), "passport": N_("Passport"),
-            "hk_macau_permit": N_("Mainland travel permit for Hong Kong and Macao residents"),
-            "taiwan_permit": N_("Mainland travel permit for Taiwan residents"),
-            "foreign_permanent": N_("Foreign permanent resident ID card"),
-        },
-        "outcome": {"ok": N_("Succeeded"), "denied": N_("Refused"), "failed": N_("Failed")},
-        "risk_class": {"conservative": N_("Conservative"), "balanced": N_("Balanced"),
-                       "aggressive": N_("Aggressive")},
-        "profile_status": {"valid": N_("Valid"), "expiring": N_("Expiring"), "expired": N_("Expired"),
-                           "none": N_("No profile")},
-        "investor_category": {"ordinary": N_("Ordinary investor"), "professional": N_("Professional investor")},
-        "language": {"zh_CN": "简体中文", "en": "English"},
-    }
-
-
 def dash(value):
     """Empty values show as an em dash, never as 'None'."""
     return "—" if value is None or value == "" else value
@@ -96,9 +47,15 @@ DATETIME_PATTERNS = {"zh_CN": "yyyy-MM-dd HH:mm", "en": "yyyy-MM-dd HH:mm"}
 
 
 def fmt_date(value):
-    """A date (or a datetime's China-time date) in the language's one date pattern; None as a dash."""
+    """A date (or a datetime's China-time date, or an ISO date kept in stored figures) in the language's one
+    date pattern; None as a dash."""
     if value is None:
         return "—"
+    if isinstance(value, str):
+        try:
+            value = date.fromisoformat(value)
+        except ValueError:
+            return value
     pattern = DATE_PATTERNS[portal_language()]
     if isinstance(value, datetime):
         return format_datetime(value, pattern)
@@ -129,9 +86,16 @@ def money(value, cents: bool = True) -> str:
     return f"-{shown}" if amount < 0 else shown
 
 
+def percent(ratio) -> str:
+    """A ratio (0.8500) as a percentage through Babel, to one decimal (85.0 %); None as a dash."""
+    if ratio is None or ratio == "":
+        return "—"
+    return format_percent(ratio if isinstance(ratio, Decimal) else Decimal(str(ratio)), "#,##0.0 %")
+
+
 def iso_date(value):
     return "" if value is None else value.isoformat()
 
 
 FILTERS = {"dash": dash, "date": fmt_date, "datetime": fmt_datetime, "iso": iso_date, "mask_id": mask_id_number,
-           "money": money}
+           "money": money, "percent": percent}

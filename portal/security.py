@@ -1,12 +1,19 @@
-"""Response headers, session lifetime and the safe `next` check (OWASP ASVS level 2)."""
+"""Response headers, session lifetime, the safe `next` check and how secrets are stored (OWASP ASVS level 2)."""
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from flask import current_app, flash, request, session
 from flask_babel import gettext as _
 from flask_login import current_user, logout_user
+
+
+def hash_token(token: str) -> str:
+    """What is stored of a bearer token, sign-in link or code: its SHA-256, never the secret itself."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "

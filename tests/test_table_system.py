@@ -93,6 +93,18 @@ def test_money_filter(app, language, amounts):
 
 
 @pytest.mark.parametrize("language", ["en", "zh_CN"])
+def test_percent_filter_and_stored_iso_dates(app, language):
+    from flask import render_template_string
+    from flask_babel import force_locale
+
+    with app.test_request_context("/"), force_locale(language):
+        shown = {Decimal("0.875"): "87.5 %", "0.8500": "85.0 %", Decimal("12.3456"): "1,234.6 %", None: "—"}
+        for ratio, text in shown.items():
+            assert render_template_string("{{ r|percent }}", r=ratio) == text
+        assert render_template_string("{{ d|date }}", d="2027-02-22") == "2027-02-22"
+
+
+@pytest.mark.parametrize("language", ["en", "zh_CN"])
 def test_one_date_format_per_language_and_china_time(app, language):
     from flask import render_template_string
     from flask_babel import force_locale

@@ -13,7 +13,7 @@ from models import AuditEntry, FollowupLog, Team, db
 from portal.api import ApiInputError, _bad_input
 from portal.audit import record
 from portal.operations.errors import OperationError
-from portal.operations.risk import business_today
+from portal.rules.calendar import business_today
 from portal.unit_of_work import unit_of_work
 
 

@@ -5,11 +5,12 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, or_, select
+from wtforms.fields.choices import SelectChoice
 
 from forms.admin import ManagerForm, MoveManagerForm, TeamForm, ToggleForm, UserForm
 from models import ROLES, Client, Manager, Team, User, db
 from portal.access import allow
-from portal.formatting import labels
+from portal.labels import labels
 from portal.operations.staff import create_manager, create_team, move_manager, team_by_code
 from portal.operations.users import create_user, set_user_active
 from portal.pagination import page_arg
@@ -93,8 +94,12 @@ def teams():
     return render_template("admin/teams.html", form=form, rows=rows)
 
 
-def _team_choices():
+def _team_choices() -> list[tuple[str, str]]:
     return [(t.code, f"{t.code} — {t.name}") for t in db.session.scalars(select(Team).order_by(Team.code))]
+
+
+def _team_select_choices() -> list[SelectChoice]:
+    return [SelectChoice(code, name) for code, name in _team_choices()]
 
 
 @bp.route("/managers")
@@ -122,8 +127,8 @@ def managers():
 @allow("admin")
 def new_manager():
     form = ManagerForm()
-    form.level.choices = [(lv, labels()["level"][lv]) for lv in LEVELS]
-    form.team.choices = [("", _("No team"))] + _team_choices()
+    form.level.choices = [SelectChoice(lv, labels()["level"][lv]) for lv in LEVELS]
+    form.team.choices = [SelectChoice("", _("No team"))] + _team_select_choices()
     if form.validate_on_submit():
         with unit_of_work(form) as work:
             manager = create_manager(form.employee_no.data, form.name.data, form.level.data, form.level_since.data,
@@ -139,7 +144,7 @@ def new_manager():
 def move(employee_no: str):
     manager = db.first_or_404(select(Manager).where(Manager.employee_no == employee_no))
     form = MoveManagerForm()
-    form.team.choices = _team_choices()
+    form.team.choices = _team_select_choices()
     if form.validate_on_submit():
         with unit_of_work(flash=True) as work:
             move_manager(manager, team_by_code(form.team.data))

@@ -12,7 +12,8 @@ from models import AuditEntry, db
 from portal.access import allow
 from portal.auditlog import words
 from portal.exports import download
-from portal.formatting import fmt_datetime, labels
+from portal.formatting import fmt_datetime
+from portal.labels import labels
 from portal.pagination import page_arg
 
 bp = Blueprint("auditlog", __name__)

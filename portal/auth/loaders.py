@@ -1,7 +1,6 @@
 """How a request finds its user: the session cookie for pages, a bearer token for the API."""
 from __future__ import annotations
 
-import hashlib
 from datetime import timedelta
 
 from flask import current_app, g, request
@@ -13,12 +12,9 @@ from sqlalchemy.orm import joinedload
 
 from models import ApiToken, User, db, utcnow
 from models.types import UTCDateTime
+from portal.security import hash_token
 
 LAST_USED_EVERY = timedelta(minutes=1)
-
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 # Built once: every signed-in page request runs it. The staff record, or a client login's client record (which

@@ -57,6 +57,7 @@ from portal.compliance.queries import (
     retake_raises,
 )
 from portal.exports import neutralise
+from portal.labels import RISK_CLASS
 from portal.replica import report_connection
 from portal.rules.calendar import BUSINESS_TZ, add_months, business_today, end_of_business_day
 from portal.rules.profile import EXPIRING_DAYS
@@ -322,8 +323,7 @@ def figure_labels() -> dict[str, str]:
 
 
 def column_labels() -> dict[str, str]:
-    classes = {"conservative": _("Conservative"), "balanced": _("Balanced"), "aggressive": _("Aggressive"),
-               NO_PROFILE: _("No valid profile")}
+    classes = {**{code: str(label) for code, label in RISK_CLASS.items()}, NO_PROFILE: _("No valid profile")}
     words = {
         "tier": _("Tier"), "client_no": _("Client number"), "name": _("Name"), "id_number": _("ID number"),
         "branch": _("Branch"), "manager_no": _("Manager number"), "grade": _("Grade"), "assets": _("Total assets"),

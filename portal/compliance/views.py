@@ -20,7 +20,6 @@ from sqlalchemy import select
 
 from models import Manager, Team, db
 from models.clients import mask_id_number
-from portal import formatting
 from portal.access import allow, scope_managers, supervised_team_ids
 from portal.compliance.pack import PackDateError, build_pdf, build_xlsx, check_day, collect, file_stem
 from portal.compliance.queries import (
@@ -41,7 +40,8 @@ from portal.compliance.queries import (
     retake_raises,
 )
 from portal.exports import XLSX_TYPE, download, plain_cell
-from portal.formatting import labels, portal_language
+from portal.formatting import portal_language
+from portal.labels import labels
 from portal.pagination import page_arg, paginate
 from portal.reads import read_only
 from portal.replica import report_connection
@@ -123,11 +123,6 @@ def tier_label(tier: int) -> str:
 
 def column_label(column: str) -> str:
     return _("No valid profile") if column == NO_PROFILE else labels()["risk_class"][column]
-
-
-def money(value: Decimal | None) -> str:
-    """A cell's assets as every page shows money; an empty cell holds none."""
-    return formatting.money(value or Decimal(0))
 
 
 def filter_words(filters: Filters) -> str:
@@ -217,7 +212,7 @@ def matrix_title() -> str:
 
 def _words() -> dict:
     return {"page_title": matrix_title(), "tiers": TIERS, "columns": COLUMNS, "classes": RISK_CLASSES,
-            "tier_label": tier_label, "column_label": column_label, "money": money}
+            "tier_label": tier_label, "column_label": column_label}
 
 
 def grid_table(grid: Matrix) -> tuple[list[str], list[list]]:

@@ -3,12 +3,12 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
 from models import CreditScreening, db
 from portal.access import allow, client_or_404, deny
+from portal.labels import credit_labels
 from portal.operations import credit as operations
 from portal.operations.errors import OperationError
 from portal.pagination import page_arg, paginate
@@ -18,42 +18,6 @@ from portal.unit_of_work import unit_of_work
 bp = Blueprint("credit", __name__)
 FORM_ROWS = 6
 MAX_UPLOAD = 512 * 1024
-
-
-def credit_labels() -> dict:
-    """Display names of kinds, statuses, classes and the clauses of SPEC Part D."""
-    return {
-        "kind": {"card": _l("Credit card"), "loan": _l("Loan")},
-        "status": {"normal": _l("Normal"), "frozen": _l("Frozen"), "stopped": _l("Stopped"),
-                   "bad_debt": _l("Bad debt"), "closed": _l("Closed"), "settled": _l("Settled")},
-        "class": {"barred": _l("Barred"), "subprime": _l("Subprime"), "blemished": _l("Blemished"),
-                  "normal": _l("Normal")},
-        "source": {"form": _l("Form"), "csv": _l("CSV import"), "api": _l("API"), "override": _l("Override")},
-        "clause": {
-            "barred.abnormal_status": _l("An account is frozen, stopped or in bad debt"),
-            "barred.card_closed_unpaid": _l("A card closed with balance unpaid (G)"),
-            "barred.loan_closed_unpaid": _l("A loan closed with balance unpaid (G)"),
-            "barred.loan_settled_by_assets": _l("A loan settled by assets (Z)"),
-            "barred.loan_paid_by_guarantor": _l("A loan paid by the guarantor (D)"),
-            "barred.card_level": _l("A card reached overdue level 4 or more"),
-            "barred.loan_level": _l("A loan reached overdue level 4 or more"),
-            "barred.card_overdue_months": _l("More than 8 overdue months over all cards"),
-            "barred.loan_overdue_months": _l("More than 8 overdue months over all loans"),
-            "barred.card_level3_months": _l("More than 2 months at level 3 over all cards"),
-            "barred.loan_level3_months": _l("More than 2 months at level 3 over all loans"),
-            "normal.no_accounts": _l("No credit-report accounts (no credit history)"),
-            "normal.open_status": _l("Every open account is normal"),
-            "normal.current_overdue": _l("No open account is overdue now"),
-            "normal.no_overdue_months": _l("No overdue month in any repayment string"),
-            "blemished.open_status": _l("Every open account is normal"),
-            "blemished.worst_level": _l("Worst overdue level is at most 2"),
-            "blemished.card_overdue_months": _l("At most 4 overdue months over all cards"),
-            "blemished.loan_overdue_months": _l("At most 4 overdue months over all loans"),
-            "subprime.worst_level": _l("An account reached overdue level 3 (blemished allows at most 2)"),
-            "subprime.card_overdue_months": _l("More than 4 overdue months over all cards"),
-            "subprime.loan_overdue_months": _l("More than 4 overdue months over all loans"),
-        },
-    }
 
 
 def _render(client, *, rows=None, problems=(), override_error=None, status: int = 200):

@@ -2,12 +2,9 @@
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
-from flask_babel import lazy_pgettext
 from flask_login import current_user
 from sqlalchemy import func, select
 from wtforms import SelectChoice
@@ -22,7 +19,6 @@ from forms.evaluations import (
     TargetImportForm,
 )
 from models import Evaluation, EvaluationCycle, Manager, Team, User, db
-from portal import formatting
 from portal.access import allow, deny, supervised_team_ids
 from portal.evaluations.scope import (
     can_manage_cycle,
@@ -34,6 +30,7 @@ from portal.evaluations.scope import (
     scorable_managers,
     sees_scores,
 )
+from portal.labels import evaluation_labels
 from portal.operations import evaluations as operations
 from portal.operations import targets as target_operations
 from portal.operations.errors import OperationError, attach_error
@@ -48,35 +45,8 @@ bp = Blueprint("evaluations", __name__)
 MAX_UPLOAD = 2 * 1024 * 1024
 
 
-def evaluation_labels() -> dict:
-    """Display names of cycle states, scopes, rating bands and dimensions, in the user's language."""
-    return {
-        "state": {"draft": _l("Draft"), "open": _l("Open"), "closed": lazy_pgettext("evaluation cycle", "Closed")},
-        "band": {"excellent": _l("Excellent"), "good": _l("Good"), "satisfactory": _l("Satisfactory"),
-                 "needs_improvement": _l("Needs improvement"), "unsatisfactory": _l("Unsatisfactory")},
-        "dimension": {"satisfaction": _l("Customer satisfaction"), "kpi": _l("Target (KPI) completion"),
-                      "team": _l("Team contribution"), "competence": _l("Professional competence")},
-        "component": {"net_commission": _l("Net commission"), "asset_growth": _l("Asset growth"),
-                      "new_clients": _l("New clients"), "valid_profiles": _l("Share of the book with a valid "
-                                                                                "risk profile")},
-        "recommendation": {"promote": _l("Promote"), "demote": _l("Demote"), "hold": _l("Hold")},
-    }
-
-
-def money(value) -> str:
-    """An amount in CNY as every page shows money (portal.formatting.money), from a Decimal or its string."""
-    return formatting.money(value)
-
-
-def pct(ratio) -> str:
-    """An attainment ratio (0.8500) as a percentage (85.0 %); — when the component was not counted."""
-    if ratio is None or ratio == "":
-        return "—"
-    return f"{Decimal(str(ratio)) * 100:.1f} %"
-
-
 def _context(**extra) -> dict:
-    return {"elabels": evaluation_labels(), "dimensions": DIMENSIONS, "money": money, "pct": pct, **extra}
+    return {"elabels": evaluation_labels(), "dimensions": DIMENSIONS, **extra}
 
 
 def _teams_of_scope() -> list[Team]:

@@ -5,11 +5,11 @@ from datetime import UTC, datetime
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from models.followups import FOLLOWUP_CHANNELS, NOTE_MAX
 from portal.access import allow, client_or_404
+from portal.labels import followup_labels
 from portal.operations.followups import dashboard as dashboard_rows
 from portal.operations.followups import due_for_calendar, history_query, log_followup, parse_date
 from portal.pagination import page_arg, paginate
@@ -18,25 +18,6 @@ from portal.rules.calendar import business_today
 from portal.unit_of_work import unit_of_work
 
 bp = Blueprint("followups", __name__)
-
-
-def followup_labels() -> dict:
-    """Display names of channels, the seed's grade definitions (help text) and the log form's words, translated
-    once here: the dashboard draws one form per due client, and a lazy string translates on every use."""
-    labels = {
-        "channel": {"phone": _l("Phone"), "visit": _l("Visit"), "wechat": _l("WeChat"), "email": _l("Email"),
-                    "meeting": _l("Meeting")},
-        "grade": {
-            "A": _l("A: clear need; a deal is expected within 1 month (follow up daily)"),
-            "B": _l("B: clear need; a deal is expected within 3 months (follow up weekly)"),
-            "C": _l("C: clear need; a deal is expected within 6 months (follow up every 15 days)"),
-            "D": _l("D: potential need, or a clear need but no deal within 6 months (follow up every 30 days)"),
-            "E": _l("E: no need, no chance of a deal (follow up yearly)"),
-        },
-        "text": {"date": _l("Date"), "channel": _l("Channel"), "grade": _l("New grade"), "note": _l("Note"),
-                 "submit": _l("Log follow-up")},
-    }
-    return {group: {key: str(value) for key, value in texts.items()} for group, texts in labels.items()}
 
 
 def _form_context(**extra) -> dict:

@@ -222,7 +222,7 @@ def recommendations_awaiting(user, today: date) -> QueueSection:
             .where(PromotionRecommendation.recommendation.in_(("promote", "demote")),
                    PromotionRecommendation.level == Manager.level, ~nominated.exists()))
     rows = db.session.execute(stmt.order_by(Manager.employee_no)).all()
-    from portal.formatting import labels
+    from portal.labels import labels
 
     level = labels()["level"]
     words = {"promote": _("recommended for promotion to %(level)s"),

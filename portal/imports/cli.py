@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 
 import click
-from flask import Flask
+from flask.cli import AppGroup
 
 PRINT_LIMIT = 200
 
@@ -64,28 +64,30 @@ def _common(command):
     return click.argument("path", type=click.Path(exists=True, dir_okay=False))(command)
 
 
-def register(app: Flask) -> None:
-    """Add the onboarding commands to `flask --app app`."""
+cli = AppGroup("imports")
 
-    @app.cli.command("import-branches")
-    @_common
-    def import_branches(path: str, dry_run: bool, full: bool, apply_missing: bool):
-        """Import branches (CSV or XLSX; header code,name,name_en,city); upsert by code."""
-        _run("branches", path, dry_run, full, apply_missing, None)
 
-    @app.cli.command("import-staff")
-    @_common
-    @click.option("--reassign-to", "reassign_to", default=None, metavar="EMPLOYEE_NO",
-                  help="Move the clients of everyone leaving in this file whose row names no reassign_to to this "
-                       "active staff member.")
-    def import_staff(path: str, dry_run: bool, full: bool, apply_missing: bool, reassign_to: str | None):
-        """Import the staff roster (CSV or XLSX; header employee_no,name,branch,team_code,team_name,team_head,level,
-        level_since,hire_date,status,email,phone and optionally reassign_to); upsert by employee_no."""
-        _run("staff", path, dry_run, full, apply_missing, reassign_to)
+@cli.command("import-branches")
+@_common
+def import_branches(path: str, dry_run: bool, full: bool, apply_missing: bool):
+    """Import branches (CSV or XLSX; header code,name,name_en,city); upsert by code."""
+    _run("branches", path, dry_run, full, apply_missing, None)
 
-    @app.cli.command("import-clients")
-    @_common
-    def import_clients(path: str, dry_run: bool, full: bool, apply_missing: bool):
-        """Import the client master (CSV or XLSX; header client_no,name,id_type,id_number,birth_date,sex,phone,email,
-        branch,opened_on,manager_employee_no,status,closed_on); upsert by client_no."""
-        _run("clients", path, dry_run, full, apply_missing, None)
+
+@cli.command("import-staff")
+@_common
+@click.option("--reassign-to", "reassign_to", default=None, metavar="EMPLOYEE_NO",
+              help="Move the clients of everyone leaving in this file whose row names no reassign_to to this "
+                   "active staff member.")
+def import_staff(path: str, dry_run: bool, full: bool, apply_missing: bool, reassign_to: str | None):
+    """Import the staff roster (CSV or XLSX; header employee_no,name,branch,team_code,team_name,team_head,level,
+    level_since,hire_date,status,email,phone and optionally reassign_to); upsert by employee_no."""
+    _run("staff", path, dry_run, full, apply_missing, reassign_to)
+
+
+@cli.command("import-clients")
+@_common
+def import_clients(path: str, dry_run: bool, full: bool, apply_missing: bool):
+    """Import the client master (CSV or XLSX; header client_no,name,id_type,id_number,birth_date,sex,phone,email,
+    branch,opened_on,manager_employee_no,status,closed_on); upsert by client_no."""
+    _run("clients", path, dry_run, full, apply_missing, None)

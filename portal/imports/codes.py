@@ -12,7 +12,7 @@ from collections.abc import Callable
 from flask_babel import gettext as _
 
 from portal.imports.readers import Limits
-from portal.operations.risk import business_today
+from portal.rules.calendar import business_today
 
 # Every code a bad row can carry, in the order the guide lists them.
 ROW_CODES = (

@@ -418,6 +418,16 @@ def _csv_rows(source: bytes | str | IO[bytes], limits: Limits, encoding: str, ba
 
 
 def _csv_records(text: IO[str], limits: Limits, encoding: str) -> Iterator[tuple[int, Any]]:
+    try:
+        yield from _csv_lines(text, limits, encoding)
+    finally:
+        if isinstance(text, io.TextIOWrapper):
+            # The byte stream under it is its opener's to close (Rows.close); a wrapper dropped while it is still
+            # open would be reported as an unclosed file.
+            text.detach()
+
+
+def _csv_lines(text: IO[str], limits: Limits, encoding: str) -> Iterator[tuple[int, Any]]:
     reader = csv.reader(text)
     cap = limits.max_field_chars
     records = 0

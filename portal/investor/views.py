@@ -1,8 +1,6 @@
 """Professional-investor applications (the client) and compliance's decisions on them."""
 from __future__ import annotations
 
-from datetime import date
-
 from flask import (
     Blueprint,
     abort,
@@ -14,7 +12,6 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -22,7 +19,7 @@ from forms.investor import ApplyForm, DecisionForm
 from models import Client, ProfessionalApplication, db
 from models.investor import APPLICATION_STATUSES
 from portal.access import allow, scope_clients
-from portal.formatting import fmt_date, money
+from portal.labels import investor_labels
 from portal.operations import investor as operations
 from portal.operations.errors import attach_error
 from portal.pagination import page_arg, paginate
@@ -30,15 +27,6 @@ from portal.rules import investor as rules
 from portal.unit_of_work import unit_of_work
 
 bp = Blueprint("investor", __name__)
-
-
-def view_labels() -> dict:
-    return {
-        "status": {"pending": _l("Pending"), "approved": _l("Approved"), "rejected": _l("Rejected")},
-        "check": {"met": _l("Met"), "not_met": _l("Not met"), "no_data": _l("No data")},
-        "category": {"ordinary": _l("Ordinary investor"), "professional": _l("Professional investor")},
-    }
-
 
 
 def _own_client() -> Client:
@@ -70,15 +58,7 @@ def professional():
                            checks=operations.professional_checks(client),
                            pending=operations.pending_application(client),
                            applications=operations.applications_of(client),
-                           thresholds=_thresholds(), view_labels=view_labels(), money=money, day=day), status
-
-
-def day(value) -> str:
-    """An ISO date kept in the stored figures, shown in the user's locale."""
-    try:
-        return fmt_date(date.fromisoformat(value))
-    except (TypeError, ValueError):
-        return "—"
+                           thresholds=_thresholds(), view_labels=investor_labels()), status
 
 
 def _thresholds() -> dict:
@@ -98,7 +78,7 @@ def applications():
             .where(ProfessionalApplication.status == status).order_by(order, ProfessionalApplication.id))
     page = paginate(stmt, page_arg(), current_app.config["PER_PAGE"])
     return render_template("investor/applications.html", pagination=page, status=status,
-                           statuses=APPLICATION_STATUSES, view_labels=view_labels())
+                           statuses=APPLICATION_STATUSES, view_labels=investor_labels())
 
 
 @bp.route("/compliance/professional-applications/<int:application_id>")
@@ -136,6 +116,5 @@ def decide(application_id: int):
 def _render_application(item: ProfessionalApplication, form: DecisionForm, status: int = 200):
     return render_template("investor/application.html", item=item, client=item.client, form=form,
                            checks=item.checks or {},
-                           thresholds=_thresholds(), view_labels=view_labels(),
-                           may_decide=current_user.role == "compliance" and item.status == "pending",
-                           money=money, day=day), status
+                           thresholds=_thresholds(), view_labels=investor_labels(),
+                           may_decide=current_user.role == "compliance" and item.status == "pending"), status

@@ -37,6 +37,7 @@ from models import (
     utcnow,
 )
 from portal.audit import record
+from portal.labels import DIMENSION
 from portal.operations.errors import OperationError
 from portal.rules import evaluation as rules
 from portal.rules.calendar import end_of_business_day, start_of_business_day
@@ -422,14 +423,9 @@ def evaluation_snapshot(evaluation: Evaluation) -> dict:
             "comment": evaluation.comment, "version": evaluation.version}
 
 
-def dimension_labels() -> dict[str, str]:
-    return {"satisfaction": _("Customer satisfaction"), "kpi": _("Target (KPI) completion"),
-            "team": _("Team contribution"), "competence": _("Professional competence")}
-
-
 def check_scores(raw: Mapping[str, Any]) -> dict[str, int]:
     """The four scores as whole numbers 0–100; OperationError names the first bad dimension."""
-    names = dimension_labels()
+    names = DIMENSION
     scores: dict[str, int] = {}
     for dimension in rules.DIMENSIONS:
         value = raw.get(dimension)

@@ -371,9 +371,6 @@ def preview_promotion_rules(data: Mapping) -> tuple[Preview, list[Recommended], 
     """The engine run on the latest closed cycle's managers with the rules in force and with `data` (the rules
     form's values, checked as saving checks them); nothing is stored. Returns the promote / hold / demote
     transitions, the managers whose recommendation changes, and the cycle."""
-    from sqlalchemy import select
-
-    from models import Manager, db
     from portal.operations import ladder, promotions
     from portal.rules import promotion as engine
 
@@ -385,14 +382,27 @@ def preview_promotion_rules(data: Mapping) -> tuple[Preview, list[Recommended], 
     considered = max([current.considered, proposed_demotion.evaluations, *(r.evaluations for r in proposed_rules)])
     facts = promotions.load_facts(cycle=cycle, considered=considered)
     today = business_today()
+    preview, movers = _recommendation_changes(
+        facts, today, lambda fact: promotions.evaluate(fact, current, today),
+        lambda fact: engine.recommend(fact.level, fact.level_since, max(today, fact.level_since), fact.evaluations,
+                                      fact.open_flags, proposed_rules, proposed_demotion))
+    return preview, movers, cycle
+
+
+def _recommendation_changes(facts, today, now_of, after_of) -> tuple[Preview, list[Recommended]]:
+    """The engine's answer for each manager now (`now_of`) and under the change (`after_of`): the promote / hold
+    / demote transitions, and the managers whose answer or target level changes, by employee number."""
+    from sqlalchemy import select
+
+    from models import Manager, db
+    from portal.rules import promotion as engine
+
     names = dict(db.session.execute(select(Manager.id, Manager.employee_no + "\t" + Manager.name)
                                     .where(Manager.id.in_([f.manager_id for f in facts] or [-1]))).all())
     totals: Counter = Counter()
     movers = []
     for fact in facts:
-        now = promotions.evaluate(fact, current, today)
-        after = engine.recommend(fact.level, fact.level_since, max(today, fact.level_since), fact.evaluations,
-                                 fact.open_flags, proposed_rules, proposed_demotion)
+        now, after = now_of(fact), after_of(fact)
         totals[(now.recommendation, after.recommendation)] += 1
         if (now.recommendation, now.target_level) != (after.recommendation, after.target_level):
             employee_no, name = names.get(fact.manager_id, "\t").split("\t", 1)
@@ -402,7 +412,7 @@ def preview_promotion_rules(data: Mapping) -> tuple[Preview, list[Recommended], 
     preview = Preview(today, sorted((Transition(s, t, n, ZERO) for (s, t), n in totals.items()),
                                     key=lambda t: (order[t.source], order[t.target])))
     movers.sort(key=lambda m: m.employee_no)
-    return preview, movers, cycle
+    return preview, movers
 
 
 # --- evaluation weights -------------------------------------------------------------------------------------
@@ -415,10 +425,9 @@ def preview_weights(weights: Mapping, thresholds: Mapping) -> tuple[Preview, Pre
 
     from sqlalchemy import select
 
-    from models import Evaluation, Manager, db
+    from models import Evaluation, db
     from portal.operations import ladder, promotions
     from portal.rules import evaluation as scoring
-    from portal.rules import promotion as engine
 
     clean = ladder.check_weights(weights)
     bands = ladder.check_bands(thresholds)
@@ -440,22 +449,12 @@ def preview_weights(weights: Mapping, thresholds: Mapping) -> tuple[Preview, Pre
     rules = promotions.rules_in_force()
     facts = promotions.load_facts(cycle=cycle, considered=rules.considered)
     today = business_today()
-    names = dict(db.session.execute(select(Manager.id, Manager.employee_no + "\t" + Manager.name)
-                                    .where(Manager.id.in_([f.manager_id for f in facts] or [-1]))).all())
-    totals: Counter = Counter()
-    movers = []
-    for fact in facts:
-        now = promotions.evaluate(fact, rules, today)
-        retotalled = tuple(replace(e, total=scoring.weighted_total(e.scores, clean[fact.level]))
-                           for e in fact.evaluations)
-        after = promotions.evaluate(replace(fact, evaluations=retotalled), rules, today)
-        totals[(now.recommendation, after.recommendation)] += 1
-        if (now.recommendation, now.target_level) != (after.recommendation, after.target_level):
-            employee_no, name = names.get(fact.manager_id, "\t").split("\t", 1)
-            movers.append(Recommended(fact.manager_id, employee_no, name, fact.level, now.recommendation,
-                                      after.recommendation, now.target_level, after.target_level))
-    answer_order = {engine.PROMOTE: 0, engine.HOLD: 1, engine.DEMOTE: 2}
-    recommendations = Preview(today, sorted((Transition(s, t, n, ZERO) for (s, t), n in totals.items()),
-                                            key=lambda t: (answer_order[t.source], answer_order[t.target])))
-    movers.sort(key=lambda m: m.employee_no)
+
+    def retotalled(fact):
+        return replace(fact, evaluations=tuple(replace(e, total=scoring.weighted_total(e.scores, clean[fact.level]))
+                                               for e in fact.evaluations))
+
+    recommendations, movers = _recommendation_changes(
+        facts, today, lambda fact: promotions.evaluate(fact, rules, today),
+        lambda fact: promotions.evaluate(retotalled(fact), rules, today))
     return bands_preview, recommendations, movers, cycle

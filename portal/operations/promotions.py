@@ -514,9 +514,3 @@ def reject(nomination: PromotionNomination, *, reason: str | None, by: User) -> 
     record("promotion.reject", "manager", manager.employee_no, actor=by,
            after={"nomination": nomination.id, "kind": nomination.kind, "reason": reason})
     return nomination
-
-
-def level_history(manager_id: int) -> Select:
-    """A manager's level changes, newest first."""
-    return (select(LevelChange).where(LevelChange.manager_id == manager_id)
-            .order_by(LevelChange.effective_date.desc(), LevelChange.id.desc()))

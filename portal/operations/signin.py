@@ -21,7 +21,6 @@ from models import Client, LoginToken, Manager, Team, User, db, utcnow
 from portal.audit import record, record_now
 from portal.auth.directory import DirectorySettings
 from portal.auth.directory import authenticate as directory_authenticate
-from portal.auth.loaders import hash_token
 from portal.operations.errors import OperationError
 from portal.operations.users import (
     USERNAME_CHARS,
@@ -32,6 +31,7 @@ from portal.operations.users import (
     prepare_dummy_hash,
     user_snapshot,
 )
+from portal.security import hash_token
 
 # A password_hash beginning with "!" is no password at all: nothing typed ever matches it.
 DIRECTORY_LOGIN = "!directory"

@@ -44,11 +44,6 @@ def take_lock() -> None:
 
 # --- thresholds ------------------------------------------------------------------------------------
 
-def threshold_sets() -> list[TierThresholdSet]:
-    """Every version, newest first."""
-    return list(db.session.scalars(select(TierThresholdSet).order_by(TierThresholdSet.version.desc())))
-
-
 def current_threshold_set() -> TierThresholdSet:
     """The version in force: the newest one (migration 0004 loads the SPEC defaults as version 1)."""
     current = db.session.scalar(select(TierThresholdSet).order_by(TierThresholdSet.version.desc()).limit(1))

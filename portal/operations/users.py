@@ -11,9 +11,9 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from models import ROLES, ApiToken, Client, Manager, User, db, utcnow
 from portal.audit import record
-from portal.auth.loaders import hash_token
 from portal.operations.errors import OperationError
 from portal.rules import passwords
+from portal.security import hash_token
 
 USERNAME_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789._-")
 # A hash to check against when the username is unknown, so both paths do the same work: one per hash

@@ -12,7 +12,7 @@ from sqlalchemy import or_, select
 from models import Manager, Team, db
 from portal.access import allow, scope_managers
 from portal.collation import by_pinyin
-from portal.formatting import labels
+from portal.labels import labels
 
 bp = Blueprint("pickers", __name__)
 

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import aliased
@@ -35,6 +34,7 @@ from portal.access import allow, deny, manager_or_404, supervised_team_ids
 from portal.collation import by_pinyin
 from portal.exports import download
 from portal.formatting import portal_language
+from portal.labels import promotion_labels
 from portal.operations import ladder
 from portal.operations import promotions as operations
 from portal.operations.errors import OperationError, attach_error
@@ -49,34 +49,8 @@ bp = Blueprint("promotions", __name__)
 
 
 def view_labels() -> dict:
-    """Display names of this feature's coded values, in the user's language."""
-    return {
-        "dimension": {"satisfaction": _l("Customer satisfaction"), "kpi": _l("Target (KPI) completion"),
-                      "team": _l("Team contribution"), "competence": _l("Professional competence")},
-        "band": {"excellent": _l("Excellent"), "good": _l("Good"), "satisfactory": _l("Satisfactory"),
-                 "needs_improvement": _l("Needs improvement"), "unsatisfactory": _l("Unsatisfactory")},
-        "recommendation": {"promote": _l("Promote"), "demote": _l("Demote"), "hold": _l("Hold")},
-        "clause": {
-            "months_in_level": _l("Months in the level"),
-            "evaluations_available": _l("Closed evaluations in this level"),
-            "each_total": _l("Each total of the latest evaluations"),
-            "mean_total": _l("Mean total of the latest evaluations"),
-            "min_dimension": _l("Lowest dimension score of the latest evaluations"),
-            "each_kpi": _l("KPI score in each of the latest evaluations"),
-            "team": _l("Team contribution in each of the latest evaluations"),
-            "no_compliance_flag": _l("Open compliance flags"),
-            "demotion_totals": _l("Each total of the latest evaluations (demotion rule)"),
-            "demotion_floor": _l("Level (nobody goes below junior)"),
-            "promotion_rule": _l("Promotion rule from this level"),
-        },
-        "change": {"initial": _l("Initial grading"), "promotion": _l("Promotion"), "demotion": _l("Demotion"),
-                   "correction": _l("Correction")},
-        "state": {"pending": _l("Pending"), "approved": _l("Approved"), "rejected": _l("Rejected")},
-        "kind": {"promote": _l("Promotion"), "demote": _l("Demotion")},
-        "flag": {"conduct_breach": _l("Conduct breach"), "client_complaint": _l("Client complaint under review"),
-                 "regulatory_inquiry": _l("Regulatory inquiry"), "other": _l("Other")},
-        "rule_field": RULE_FIELD_LABELS,
-    }
+    """The feature's words (portal.labels) and the rules form's field names."""
+    return {**promotion_labels(), "rule_field": RULE_FIELD_LABELS}
 
 
 def _level_title(level: str) -> str:

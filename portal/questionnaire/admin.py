@@ -8,15 +8,15 @@ from __future__ import annotations
 import json
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_babel import force_locale, lazy_pgettext
+from flask_babel import force_locale
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import func, select
 
 from forms.questionnaire_admin import DraftFieldsForm, DraftForm, NewDraftForm, PublishForm
 from models import QuestionnaireVersion, RiskAssessment, db
 from portal.access import allow
+from portal.labels import QUESTION_GROUP, questionnaire_version_labels
 from portal.operations.questionnaires import (
     create_draft,
     draft_version,
@@ -35,16 +35,6 @@ bp = Blueprint("questionnaire_admin", __name__, url_prefix="/admin/questionnaire
 PREVIEW_LANGUAGES = ("zh_CN", "en")
 # The two fields the form edits on their own; the textarea holds the rest of the definition.
 SEPARATE_KEYS = ("version", "validity_months")
-
-
-def status_labels() -> dict:
-    return {"draft": _l("Draft"), "active": lazy_pgettext("questionnaire version", "Active"), "retired": _l("Retired")}
-
-
-def group_labels() -> dict:
-    return {"age": _l("Age"), "knowledge": _l("Securities knowledge"), "experience": _l("Investment experience"),
-            "financial": _l("Financial and income status"), "preference": _l("Risk preference")}
-
 
 
 def _definition_text(version: QuestionnaireVersion) -> str:
@@ -72,7 +62,7 @@ def _render_list(form: NewDraftForm, status: int = 200):
     ).all()
     items = [{"version": v, "questions": question_count(v), "submissions": n} for v, n in rows]
     return render_template("questionnaire_admin/list.html", items=items, form=form, draft=draft_version(),
-                           status_labels=status_labels()), status
+                           status_labels=questionnaire_version_labels()), status
 
 
 @bp.route("/draft", methods=["POST"])
@@ -101,7 +91,7 @@ def view(version_id: int):
                                     .where(RiskAssessment.version_id == version.id))
     return render_template("questionnaire_admin/view.html", version=version, definition_text=_definition_text(version),
                            questions=question_count(version), submissions=submissions,
-                           status_labels=status_labels(), publish_form=PublishForm())
+                           status_labels=questionnaire_version_labels(), publish_form=PublishForm())
 
 
 @bp.route("/<int:version_id>/edit", methods=["GET", "POST"])
@@ -132,7 +122,7 @@ def edit(version_id: int):
                 return redirect(url_for("questionnaire_admin.edit", version_id=version.id))
         status = 400
     return render_template("questionnaire_admin/edit.html", version=version, form=form, failed=status != 200,
-                           publish_form=PublishForm(), status_labels=status_labels()), status
+                           publish_form=PublishForm(), status_labels=questionnaire_version_labels()), status
 
 
 @bp.route("/<int:version_id>/form", methods=["GET", "POST"])
@@ -175,8 +165,8 @@ def edit_form(version_id: int):
 def _render_form(version, form, fields, errors, problem, status):
     return render_template("questionnaire_admin/form.html", version=version, form=form, fields=fields,
                            errors=errors, problem=problem, groups=rules.GROUPS, grades=GRADES,
-                           group_labels=group_labels(), publish_form=PublishForm(),
-                           status_labels=status_labels()), status
+                           group_labels=QUESTION_GROUP, publish_form=PublishForm(),
+                           status_labels=questionnaire_version_labels()), status
 
 
 def _parse_json(form: DraftForm):
@@ -212,13 +202,13 @@ def preview(version_id: int):
         flash(_("The questionnaire is not valid: %(error)s", error=str(error)), "danger")
         return redirect(url_for("questionnaire_admin.view", version_id=version.id))
     with force_locale(lang):  # group headings in the language previewed, as the client would see them
-        groups = [(group, str(group_labels()[group]), [q for q in definition.questions if q.group == group])
+        groups = [(group, str(QUESTION_GROUP[group]), [q for q in definition.questions if q.group == group])
                   for group in rules.GROUPS]
     numbers = {question.id: n for n, question in enumerate(definition.questions, start=1)}
     return render_template("questionnaire_admin/preview.html", version=version, definition=definition, lang=lang,
                            numbers=numbers,
                            groups=[g for g in groups if g[2]], languages=PREVIEW_LANGUAGES,
-                           status_labels=status_labels())
+                           status_labels=questionnaire_version_labels())
 
 
 @bp.route("/<int:version_id>/publish", methods=["POST"])
@@ -270,8 +260,8 @@ def impact(version_id: int):
         return f"{base}?{query}" if query else base
 
     return render_template("questionnaire_admin/impact.html", version=version, preview=preview,
-                           movers_url=movers_url, grades=list(GRADES), status_labels=status_labels(),
-                           publish_form=PublishForm())
+                           movers_url=movers_url, grades=list(GRADES),
+                           status_labels=questionnaire_version_labels(), publish_form=PublishForm())
 
 
 @bp.route("/<int:version_id>/impact/clients")

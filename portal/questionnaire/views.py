@@ -9,7 +9,6 @@ from __future__ import annotations
 import secrets
 import time
 from dataclasses import dataclass
-from typing import Any
 
 from flask import (
     Blueprint,
@@ -46,6 +45,7 @@ from models import (
 )
 from portal.access import allow, can_see_client, client_or_404, deny
 from portal.formatting import portal_language
+from portal.labels import risk_labels
 from portal.operations.errors import OperationError, attach_error
 from portal.operations.risk import (
     RetakeLimitReached,
@@ -72,25 +72,7 @@ MAX_DB_INT = 2**31 - 1  # larger ids cannot exist; PostgreSQL would refuse to co
 CHART_WIDTH = 360
 
 
-def _labels() -> dict[str, dict[str, Any]]:
-    return {
-        "group": {
-            "age": _l("Age"), "knowledge": _l("Investment knowledge"), "experience": _l("Investment experience"),
-            "financial": _l("Financial and income status"), "preference": _l("Risk preference"),
-        },
-        "risk_class": {"conservative": _l("Conservative"), "balanced": _l("Balanced"),
-                       "aggressive": _l("Aggressive")},
-        "status": {"valid": _l("Valid"), "expiring": _l("Expiring soon"), "expired": _l("Expired"),
-                   "none": _l("No profile")},
-        "channel": {"self": _l("Self-service"), "assisted": _l("Assisted by a manager")},
-        "method": {"client": _l("Confirmed by the client online"), "paper": _l("Signed paper form")},
-    }
-
-
-@bp.app_template_global("risk_labels")
-def risk_labels() -> dict[str, dict[str, Any]]:
-    """Display names of risk classes, groups, profile statuses, channels and confirmation methods."""
-    return _labels()
+bp.add_app_template_global(risk_labels, "risk_labels")
 
 
 # --- the stepper's state -------------------------------------------------------------------------------
@@ -462,7 +444,7 @@ def render_result(assessment: RiskAssessment, client: Client, paper_form: PaperC
     locale = portal_language()
     definition = definition_of(assessment.version)
     applied_caps, flags = _texts(definition, locale, assessment)
-    labels = _labels()
+    labels = risk_labels()
     chart = []
     for group in rules.GROUPS:
         points, most = (assessment.group_points or {}).get(group, (0, 0))

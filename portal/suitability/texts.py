@@ -1,32 +1,10 @@
-"""What the suitability pages say: reasons, statuses, the special risk warning and the extra-care prompt."""
+"""What the suitability pages say: reasons, the special risk warning and the extra-care prompt."""
 from __future__ import annotations
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
 from portal.rules import suitability as rules
 from portal.rules.vocabulary import GRADES, level_name, max_level_of
-
-
-def suitability_labels() -> dict:
-    """Display names of outcomes, statuses, actions, confirmation methods and product kinds."""
-    return {
-        "outcome": {"allowed": _l("Allowed"), "warning": _l("Special risk warning"), "refused": _l("Refused")},
-        "status": {"allowed": _l("Allowed"), "awaiting": _l("Awaiting the client's confirmation"),
-                   "confirmed": _l("Confirmed by the client"), "refused": _l("Refused"),
-                   "lapsed": _l("Lapsed: the profile changed before the client confirmed")},
-        "action": {"recommendation": _l("Recommendation"), "subscription": _l("Subscription")},
-        "method": {"client": _l("On the client's own login"), "paper": _l("Signed paper form")},
-        "kind": {"money_market_fund": _l("Money-market fund"), "bond_fund": _l("Bond fund"),
-                 "hybrid_fund": _l("Hybrid fund"), "equity_fund": _l("Equity fund"), "index_fund": _l("Index fund"),
-                 "collective_plan": _l("Collective asset-management plan"),
-                 "structured_note": _l("Structured note"), "private_fund": _l("Private fund"),
-                 "other": _l("Other")},
-        "category": {"ordinary": _l("Ordinary investor"), "professional": _l("Professional investor")},
-        "package_reason": {"no_valid_profile": _l("No package: no valid risk profile"),
-                           "no_asset_snapshot": _l("No package: no asset snapshot yet")},
-    }
-
 
 STATUS_BADGE = {"allowed": "text-bg-success", "awaiting": "text-bg-warning", "confirmed": "text-bg-primary",
                 "refused": "text-bg-danger", "lapsed": "text-bg-secondary"}

@@ -7,6 +7,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
+from wtforms.fields.choices import SelectChoice
 
 from forms.suitability import (
     ConfirmWarningForm,
@@ -21,7 +22,8 @@ from forms.suitability import (
 from models import Client, Product, SuitabilityRecord, db
 from portal.access import allow, can_see_client, client_or_404, deny, scope_clients
 from portal.exports import download
-from portal.formatting import labels, portal_language
+from portal.formatting import portal_language
+from portal.labels import labels, suitability_labels
 from portal.operations import packages as package_ops
 from portal.operations import suitability as ops
 from portal.operations.errors import OperationError, attach_error
@@ -48,16 +50,10 @@ def service_package_of(client: Client) -> dict:
     language = portal_language()
     if found.package is None:
         return {"code": None, "name": None, "services": [], "reason": found.reason,
-                "reason_text": texts.suitability_labels()["package_reason"][found.reason]}
+                "reason_text": suitability_labels()["package_reason"][found.reason]}
     return {"code": found.code, "name": package_ops.package_name(found.package, language),
             "services": package_ops.services_of(found.package, language), "reason": None, "reason_text": None,
             "tier": found.tier, "risk_class": found.risk_class}
-
-
-@bp.app_template_global("book_package_names")
-def book_package_names() -> dict:
-    """{(tier, risk_class): package name} for the book's rows, loaded once per request."""
-    return package_ops.package_names_by_cell(portal_language())
 
 
 @bp.app_template_global("pending_warning_count")
@@ -85,7 +81,8 @@ def _render_packages(cells_form: PackageCellsForm | None = None, package_forms: 
             field = getattr(cells_form, cell_field_name(tier, risk_class), None)
             if field is not None:
                 field.data = code
-    choices = [(code, package_ops.package_name(packages[code], language)) for code in PACKAGES if code in packages]
+    choices = [SelectChoice(code, package_ops.package_name(packages[code], language))
+               for code in PACKAGES if code in packages]
     for tier in TIERS:
         for risk_class in RISK_CLASSES:
             getattr(cells_form, cell_field_name(tier, risk_class)).choices = choices
@@ -109,7 +106,7 @@ def _render_packages(cells_form: PackageCellsForm | None = None, package_forms: 
 def _cells_form_posted() -> tuple[PackageCellsForm, dict | None]:
     """The posted twelve cells: the form, and the mapping when it validates (None otherwise)."""
     form = PackageCellsForm()
-    form_choices = [(code, code) for code in PACKAGES]
+    form_choices = [SelectChoice(code) for code in PACKAGES]
     for tier in TIERS:
         for risk_class in RISK_CLASSES:
             getattr(form, cell_field_name(tier, risk_class)).choices = form_choices
@@ -177,7 +174,7 @@ def packages():
 @allow("admin")
 def update_cells():
     form = PackageCellsForm()
-    form_choices = [(code, code) for code in PACKAGES]
+    form_choices = [SelectChoice(code) for code in PACKAGES]
     for tier in TIERS:
         for risk_class in RISK_CLASSES:
             getattr(form, cell_field_name(tier, risk_class)).choices = form_choices
@@ -216,9 +213,9 @@ def update_package(package_code: str):
 
 # --- the product catalogue ---------------------------------------------------------------------------------
 
-def _kind_choices() -> list[tuple[str, str]]:
-    kinds = texts.suitability_labels()["kind"]
-    return [(kind, str(kinds[kind])) for kind in ops.PRODUCT_KINDS]
+def _kind_choices() -> list[SelectChoice]:
+    kinds = suitability_labels()["kind"]
+    return [SelectChoice(kind, str(kinds[kind])) for kind in ops.PRODUCT_KINDS]
 
 
 @bp.route("/admin/products")
@@ -232,7 +229,7 @@ def products():
     active = {"active": True, "inactive": False, "all": None}[state]
     pagination = paginate(ops.products_query(level, active, q), page_arg(), current_app.config["PER_PAGE"])
     return render_template("suitability/products.html", pagination=pagination, level=level, state=state, q=q,
-                           slabels=texts.suitability_labels(), toggle=ToggleForm(),
+                           slabels=suitability_labels(), toggle=ToggleForm(),
                            can_edit=current_user.role == "admin")
 
 
@@ -305,11 +302,11 @@ def activate_product(product_id: int):
 
 # --- a client's records: staff ---------------------------------------------------------------------------------
 
-def _product_choices(products: list[Product]) -> list[tuple[int, str]]:
+def _product_choices(products: list[Product]) -> list[SelectChoice]:
     language = portal_language()
-    kinds = texts.suitability_labels()["kind"]
-    return [(p.id, f"R{p.risk_level} · {p.code} · {p.name_zh if language == 'zh_CN' else p.name_en} "
-                   f"({kinds.get(p.kind, p.kind)})") for p in products]
+    kinds = suitability_labels()["kind"]
+    return [SelectChoice(p.id, f"R{p.risk_level} · {p.code} · {p.name_zh if language == 'zh_CN' else p.name_en} "
+                         f"({kinds.get(p.kind, p.kind)})") for p in products]
 
 
 def _history_rows(client: Client, page: int):
@@ -341,7 +338,7 @@ def _render_client(client: Client, form: RecordForm | None = None, preview: ops.
         "suitability/client.html", client=client, form=form, can_record=can_record, pagination=pagination,
         rows=rows, profile=profile, age=age, elderly=age >= rules.ELDERLY_AGE, preview=preview,
         preview_reasons=preview_reasons, elderly_text=texts.elderly_prompt_for_manager(age),
-        slabels=texts.suitability_labels(), badge=texts.STATUS_BADGE, today=today, has_products=bool(products),
+        slabels=suitability_labels(), badge=texts.STATUS_BADGE, today=today, has_products=bool(products),
     ), status
 
 
@@ -415,7 +412,7 @@ def _render_record(entry: SuitabilityRecord, client: Client, paper_form: PaperCo
         can_confirm=is_client and state == "awaiting",
         can_record_paper=current_user.role in ("rm", "supervisor") and state == "awaiting" and paper_enabled,
         paper_form=paper_form or PaperConfirmationForm(), confirm_form=confirm_form or ConfirmWarningForm(),
-        slabels=texts.suitability_labels(), badge=texts.STATUS_BADGE,
+        slabels=suitability_labels(), badge=texts.STATUS_BADGE,
     ), status
 
 
@@ -467,7 +464,7 @@ def my_records():
                                      if entry.elderly_prompt else None)})
     pagination, rows = _history_rows(client, page_arg())
     return render_template("suitability/mine.html", client=client, warnings=warnings, pagination=pagination,
-                           rows=rows, confirm_form=ConfirmWarningForm(), slabels=texts.suitability_labels(),
+                           rows=rows, confirm_form=ConfirmWarningForm(), slabels=suitability_labels(),
                            badge=texts.STATUS_BADGE, language=language)
 
 

@@ -5,6 +5,7 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
+from wtforms.fields.choices import SelectChoice
 
 from forms.clients import ReassignForm
 from models import Client, Manager, Team, db
@@ -57,7 +58,7 @@ def reassign(client_no: str):
     team_ids = supervised_team_ids(current_user)
     candidates = [m for m, _size in team_members(team_ids) if m.id != client.manager_id and m.status == "active"]
     form = ReassignForm()
-    form.to_manager.choices = [(m.employee_no, f"{m.name} ({m.employee_no})") for m in candidates]
+    form.to_manager.choices = [SelectChoice(m.employee_no, f"{m.name} ({m.employee_no})") for m in candidates]
     if form.validate_on_submit():
         target = db.session.scalar(select(Manager).where(Manager.employee_no == form.to_manager.data))
         if target is None or target.team_id not in team_ids:

@@ -5,7 +5,7 @@ import sys
 from datetime import date
 
 import click
-from flask import Flask
+from flask.cli import AppGroup
 
 PRINT_LIMIT = 200
 
@@ -68,37 +68,39 @@ def _run_import(kind_name: str, path: str) -> None:
                + (f" at {', '.join(d.isoformat() for d in result.retier_dates)}." if result.retier_dates else "."))
 
 
-def register(app: Flask) -> None:
-    """Add this feature's commands to `flask --app app`."""
+cli = AppGroup("tiering")
 
-    @app.cli.command("import-assets")
-    @click.argument("path", type=click.Path(exists=True, dir_okay=False))
-    def import_assets(path: str):
-        """Import asset snapshots (CSV or XLSX; header client_no,date,cash,a_shares,b_shares,funds,warrants,bonds,
-        collective_products). Each date in the file replaces that date's snapshots; the clients are re-tiered."""
-        _run_import("assets", path)
 
-    @app.cli.command("import-revenue")
-    @click.argument("path", type=click.Path(exists=True, dir_okay=False))
-    def import_revenue(path: str):
-        """Import monthly revenue (CSV or XLSX; header client_no,month,net_commission,other_income). Each month in
-        the file replaces that month's records; clients are re-tiered at every date whose 12 months include it."""
-        _run_import("revenue", path)
+@cli.command("import-assets")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+def import_assets(path: str):
+    """Import asset snapshots (CSV or XLSX; header client_no,date,cash,a_shares,b_shares,funds,warrants,bonds,
+    collective_products). Each date in the file replaces that date's snapshots; the clients are re-tiered."""
+    _run_import("assets", path)
 
-    @app.cli.command("retier")
-    @click.option("--date", "day", default=None, help="Statistics date YYYY-MM-DD (default: the latest one).")
-    def retier(day: str | None):
-        """Re-tier every client holding a snapshot at the date with the thresholds in force."""
-        from portal.operations.tiering import retier_command
-        from portal.unit_of_work import unit_of_work
 
-        parsed = None
-        if day is not None:
-            try:
-                parsed = date.fromisoformat(day.strip())
-            except ValueError:
-                raise click.BadParameter("write the date as YYYY-MM-DD", param_hint="--date") from None
-        with unit_of_work():
-            result = retier_command(parsed)
-        click.echo(f"Re-tiered {result['retiered']} clients at {result['stat_date'].isoformat()} "
-                   f"with threshold version {result['threshold_version']}.")
+@cli.command("import-revenue")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+def import_revenue(path: str):
+    """Import monthly revenue (CSV or XLSX; header client_no,month,net_commission,other_income). Each month in
+    the file replaces that month's records; clients are re-tiered at every date whose 12 months include it."""
+    _run_import("revenue", path)
+
+
+@cli.command("retier")
+@click.option("--date", "day", default=None, help="Statistics date YYYY-MM-DD (default: the latest one).")
+def retier(day: str | None):
+    """Re-tier every client holding a snapshot at the date with the thresholds in force."""
+    from portal.operations.tiering import retier_command
+    from portal.unit_of_work import unit_of_work
+
+    parsed = None
+    if day is not None:
+        try:
+            parsed = date.fromisoformat(day.strip())
+        except ValueError:
+            raise click.BadParameter("write the date as YYYY-MM-DD", param_hint="--date") from None
+    with unit_of_work():
+        result = retier_command(parsed)
+    click.echo(f"Re-tiered {result['retiered']} clients at {result['stat_date'].isoformat()} "
+               f"with threshold version {result['threshold_version']}.")
