@@ -5,6 +5,7 @@ different from what the code and the tests assume; autogenerate's comparison fin
 """
 from __future__ import annotations
 
+import warnings
 from datetime import UTC, date, datetime
 
 from alembic.autogenerate import compare_metadata
@@ -16,9 +17,17 @@ from models import PromotionNomination, PromotionRecommendation, PromotionRun, d
 
 
 def test_migrated_schema_matches_the_models(app):
-    with db.engine.connect() as connection:
+    sqlite = db.engine.dialect.name == "sqlite"
+    with db.engine.connect() as connection, warnings.catch_warnings():
+        if sqlite:
+            # SQLite cannot reflect an index on expressions, so autogenerate skips ix_clients_as_of there (and
+            # says so); its presence is checked below, its definition on PostgreSQL by the comparison itself.
+            warnings.filterwarnings("ignore", message=".*expression-based index '?ix_clients_as_of")
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         assert compare_metadata(context, db.metadata) == []
+        if sqlite:
+            assert connection.exec_driver_sql(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = 'ix_clients_as_of'").scalar() == 1
 
 
 def _tables() -> dict:
