@@ -76,8 +76,8 @@ def _messages() -> dict[str, Callable[[str, str, bool], str]]:
             _("The team is named differently on line %(n)s.", n=d)),
         "name_taken": lambda f, d, b: _("Branch %(code)s already has this name.", code=d),
         "leaver_has_clients": lambda f, d, b: _(
-            "This person leaves but still has %(n)s clients: move them first, or import with "
-            "--reassign-to EMPLOYEE_NO.", n=d),
+            "This person leaves but still has %(n)s clients: name who takes them in reassign_to, move them "
+            "first, or import with --reassign-to EMPLOYEE_NO.", n=d),
         "reassign_to_but_active": lambda f, d, b: _(
             "reassign_to is given but the status is active: only a leaver's clients are moved. Write left, or "
             "leave reassign_to empty."),
