@@ -66,6 +66,16 @@ def envelope(stmt: Select, serialise) -> dict:
     return {"items": [serialise(row) for row in rows], "page": page, "per_page": size, "total": total}
 
 
+def refused_import(refused, max_rows: int, row):
+    """The answer to a refused import (asset or onboarding): 413 past the row limit, 400 with the file's one
+    problem, or 400 `invalid_rows` naming every bad row as `row(problem)` gives it."""
+    if refused.code == "too_many_rows":
+        return api_error(413, "too_many_rows", refused.message, max_rows=max_rows)
+    if not refused.problems:
+        return api_error(400, refused.code, refused.message)
+    return api_error(400, "invalid_rows", refused.message, rows=[row(p) for p in refused.problems])
+
+
 def json_response(body, status: int = 200):
     return jsonify(body), status
 

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.access import allow, api_error
-from portal.api import bp, json_response
+from portal.api import bp, json_response, refused_import
 from portal.imports.assets import API_MAX_ROWS, ASSETS, REVENUE, ImportKind, ImportRejected, import_rows
 from portal.json_input import load_json
 from portal.unit_of_work import unit_of_work
@@ -28,14 +28,8 @@ def _batch(kind: ImportKind):
         return api_error(400, "invalid_json", _("The body is not valid JSON."))
     with unit_of_work(answer_here=(ImportRejected,)) as work:
         return json_response(import_rows(kind, rows, by_user=current_user).as_dict(), 201)
-    rejected = work.error
-    if rejected.code == "too_many_rows":
-        return api_error(413, "too_many_rows", rejected.message, max_rows=API_MAX_ROWS)
-    if not rejected.problems:
-        return api_error(400, rejected.code, rejected.message)
-    return api_error(400, "invalid_rows", rejected.message, rows=[
-        {"index": p.line, "client_no": p.client_no, "field": p.field, "code": p.code, "message": p.message}
-        for p in rejected.problems])
+    return refused_import(work.error, API_MAX_ROWS, lambda p: {
+        "index": p.line, "client_no": p.client_no, "field": p.field, "code": p.code, "message": p.message})
 
 
 @bp.post("/asset-snapshots")

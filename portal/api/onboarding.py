@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.access import allow, api_error
-from portal.api import bp, json_response
+from portal.api import bp, json_response, refused_import
 from portal.imports import history
 from portal.imports.onboarding import API_MAX_ROWS, BRANCHES, CLIENTS, STAFF, ImportRefused, Options, import_rows
 from portal.json_input import load_json
@@ -44,13 +44,8 @@ def _batch(kind: str):
     if not options.dry_run:
         with unit_of_work():  # the refused import is kept in the import history
             history.record_refused(kind, "api", None, sha256, current_user, options.as_dict(), refused)
-    if refused.code == "too_many_rows":
-        return api_error(413, "too_many_rows", refused.message, max_rows=API_MAX_ROWS)
-    if not refused.problems:
-        return api_error(400, refused.code, refused.message)
-    return api_error(400, "invalid_rows", refused.message, rows=[
-        {"index": p.line, "key": p.key, "field": p.field, "code": p.code, "message": p.message}
-        for p in refused.problems])
+    return refused_import(refused, API_MAX_ROWS, lambda p: {
+        "index": p.line, "key": p.key, "field": p.field, "code": p.code, "message": p.message})
 
 
 @bp.post("/branches")
