@@ -1,16 +1,19 @@
 """Fixtures shared by every test (flaskr's conftest: app, client, runner, auth)."""
 from __future__ import annotations
 
-import re
-from datetime import date
-
 import pytest
 
 from tests.databases import PostgresFactory, SQLiteFactory, backends, postgres_url
-
-TEST_PASSWORD = "correct-horse-battery"
-# Cheap hashing in tests; the production parameters are asserted in test_security.py.
-FAST_HASH = "scrypt:1024:8:1"
+from tests.helpers import (  # noqa: F401  (re-exported: modules import them from here too)
+    CSRF_RE,
+    FAST_HASH,
+    TEST_PASSWORD,
+    Auth,
+    Factory,
+    api_token,
+    client_in,
+    csrf_token,
+)
 
 
 @pytest.fixture(scope="session")
@@ -66,8 +69,19 @@ def app(database_url, app_overrides):
 
 
 @pytest.fixture
-def client(app):
-    return app.test_client()
+def language(request):
+    """The language the test client asks for (Accept-Language), or None for the browser default.
+
+    A module or test sets it with `pytestmark = pytest.mark.language("en")` or `@pytest.mark.language("en")`,
+    or parametrises it: `@pytest.mark.parametrize("language", ["en", "zh-CN"])`.
+    """
+    marker = request.node.get_closest_marker("language")
+    return marker.args[0] if marker else None
+
+
+@pytest.fixture
+def client(app, language):
+    return client_in(app, language) if language else app.test_client()
 
 
 @pytest.fixture
@@ -75,94 +89,9 @@ def runner(app):
     return app.test_cli_runner()
 
 
-CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
-
-
-def csrf_token(client, path: str = "/login") -> str:
-    response = client.get(path)
-    match = CSRF_RE.search(response.get_data(as_text=True))
-    assert match, f"no CSRF token on {path}"
-    return match.group(1)
-
-
-class Auth:
-    def __init__(self, client):
-        self.client = client
-
-    def login(self, username: str, password: str = TEST_PASSWORD, follow: bool = False):
-        self.client.delete_cookie("portal_session")  # start as a fresh browser would
-        token = csrf_token(self.client)
-        return self.client.post("/login", data={"username": username, "password": password, "csrf_token": token},
-                                follow_redirects=follow)
-
-    def logout(self):
-        token = csrf_token(self.client, "/")
-        return self.client.post("/logout", data={"csrf_token": token})
-
-
 @pytest.fixture
 def auth(client):
     return Auth(client)
-
-
-# --- building records -----------------------------------------------------------------------------
-
-class Factory:
-    """Makes records through the real operations, so audit rows and checks apply."""
-
-    def __init__(self):
-        self.n = 0
-
-    def _next(self) -> int:
-        self.n += 1
-        return self.n
-
-    def team(self, code=None, supervisor=None):
-        from portal.operations.staff import create_team
-
-        code = code or f"T{self._next():03d}"
-        return create_team(code, f"Team {code}", supervisor.employee_no if supervisor else None)
-
-    def manager(self, team=None, level="junior", level_since=date(2022, 1, 1), hire_date=date(2020, 1, 1),
-                employee_no=None, status="active"):
-        from portal.operations.staff import create_manager
-
-        manager = create_manager(employee_no or f"E{self._next():05d}", f"经理{self.n}", level, level_since,
-                                 hire_date, team.code if team else None)
-        manager.status = status
-        return manager
-
-    def client(self, manager, client_no=None, name=None, birth_date=date(1980, 5, 17), branch="北京建国门营业部"):
-        from models import Client, db
-
-        n = self._next()
-        client = Client(client_no=client_no or f"C{n:09d}", name=name or f"客户{n}", name_pinyin=f"Kehu {n}",
-                        birth_date=birth_date, id_type="resident_id", id_number=f"110105198005{n:04d}123X"[:18],
-                        phone="13800138000", branch=self.branch(branch), opened_on=date(2015, 3, 1), manager=manager)
-        db.session.add(client)
-        db.session.flush()
-        return client
-
-    def branch(self, name="北京建国门营业部", code=None, city=None):
-        """The branch record of this name, made on first use."""
-        from sqlalchemy import func, select
-
-        from models import Branch, db
-
-        branch = db.session.scalar(select(Branch).where(Branch.name == name))
-        if branch is None:
-            number = (db.session.scalar(select(func.count(Branch.id))) or 0) + 1
-            branch = Branch(code=code or f"BR{number:03d}", name=name, city=city or name[:2])
-            db.session.add(branch)
-            db.session.flush()
-        return branch
-
-    def user(self, username, role, manager=None, client=None, password=TEST_PASSWORD):
-        from portal.operations.users import create_user
-
-        return create_user(username, username.title(), role, password,
-                           employee_no=manager.employee_no if manager else None,
-                           client_no=client.client_no if client else None)
 
 
 @pytest.fixture
@@ -194,18 +123,6 @@ def world(app, make):
     make.user("compliance", "compliance")
     db.session.commit()
     return w
-
-
-def api_token(username: str) -> str:
-    from sqlalchemy import select
-
-    from models import User, db
-    from portal.operations.users import create_api_token
-
-    user = db.session.scalar(select(User).where(User.username == username))
-    token = create_api_token(user)
-    db.session.commit()
-    return token
 
 
 @pytest.fixture

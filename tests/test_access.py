@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from portal.access import BUILTIN_PUBLIC, PUBLIC, policy_of
-from tests.conftest import csrf_token
+from tests.helpers import csrf_token
 
 ROLES = ("client", "rm", "supervisor", "compliance", "admin")
 LOGIN_OF_ROLE = {"client": "client_a", "rm": "rm_a", "supervisor": "sup_a", "compliance": "compliance",

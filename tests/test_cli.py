@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import Auth
+from tests.helpers import Auth
 
 SEED_ARGS = ["seed-demo", "--clients", "300", "--managers", "20", "--seed", "7"]
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)

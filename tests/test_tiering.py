@@ -19,18 +19,12 @@ from portal.operations.tiering import (
     save_thresholds,
     tier_as_of,
 )
-from tests.conftest import csrf_token
+from tests.helpers import csrf_token
+
+pytestmark = pytest.mark.language("en")
 
 ZERO = {"cash": "0", "a_shares": "0", "b_shares": "0", "funds": "0", "warrants": "0", "bonds": "0",
         "collective_products": "0"}
-
-
-@pytest.fixture
-def client(app):
-    """Messages are asserted in English, the catalog's source language."""
-    test_client = app.test_client()
-    test_client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
-    return test_client
 
 
 def month_end(day: date) -> date:
