@@ -1,9 +1,12 @@
 """Fixtures shared by every test (flaskr's conftest: app, client, runner, auth)."""
 from __future__ import annotations
 
-import pytest
+from typing import NamedTuple
 
-from tests.databases import PostgresFactory, SQLiteFactory, backends, postgres_url
+import pytest
+from sqlalchemy.engine import make_url
+
+from tests.databases import PostgresFactory, SQLiteFactory, backends, postgres_url, rolled_back, sqlite_savepoints
 from tests.helpers import (  # noqa: F401  (re-exported: modules import them from here too)
     CSRF_RE,
     FAST_HASH,
@@ -14,6 +17,11 @@ from tests.helpers import (  # noqa: F401  (re-exported: modules import them fro
     client_in,
     csrf_token,
 )
+
+
+class Database(NamedTuple):
+    url: str
+    fresh: bool
 
 
 @pytest.fixture(scope="session")
@@ -33,12 +41,29 @@ def backend(request):
     return request.param
 
 
+def needs_fresh_database(request) -> bool:
+    """A test gets its own database when marked `commits`, or when it (or one of its fixtures) asks for
+    `database_url`: whatever reaches the database by URL uses connections of its own."""
+    return request.node.get_closest_marker("commits") is not None or "database_url" in request.fixturenames
+
+
 @pytest.fixture
-def database_url(request, backend, tmp_path):
+def database(request, backend, tmp_path):
+    """The test's database: (url, fresh). Fresh: a copy of the migrated template for this test alone.
+    Otherwise: the process's shared database, in which the `app` fixture rolls the test back."""
     factory = request.getfixturevalue("sqlite_factory" if backend == "sqlite" else "postgres_factory")
+    if not needs_fresh_database(request):
+        yield Database(factory.shared(), fresh=False)
+        return
     url = factory.create(tmp_path)
-    yield url
+    yield Database(url, fresh=True)
     factory.drop(url)
+
+
+@pytest.fixture
+def database_url(database):
+    """The URL of the test's database; asking for it gives the test a fresh database of its own."""
+    return database.url
 
 
 def make_app(database_url: str, **overrides):
@@ -57,15 +82,102 @@ def app_overrides():
     return {}
 
 
-@pytest.fixture
-def app(database_url, app_overrides):
-    app = make_app(database_url, **app_overrides)
-    with app.app_context():
-        yield app
+def make_rolled_back_app(database_url: str, overrides: dict):
+    """An app whose tests run in a transaction rolled back at their end (see `rolled_back`)."""
+    from models import db
+
+    app = make_app(database_url, **overrides)
+    if make_url(database_url).get_backend_name() == "sqlite":
+        with app.app_context():
+            sqlite_savepoints(db.engine)
+    return app
+
+
+class SharedApps:
+    """The apps of the rolled-back tests, one per database, kept while consecutive tests ask for the same
+    overrides.
+
+    create_app re-initialises process-wide extensions (the limiter) from the app's configuration, so the apps
+    kept are those of one configuration (they differ only in DATABASE_URL); another configuration, or a fresh
+    test's app, starts again. Before each reuse the app's configuration is restored (tests change app.config),
+    its per-app caches dropped, the limiter's counts cleared, and the process caches keyed by database URL
+    emptied (every rolled-back test has the same URL).
+    """
+
+    def __init__(self):
+        self.overrides = None
+        self.apps: dict[str, tuple] = {}
+
+    def get(self, database_url: str, overrides: dict):
+        key = repr(sorted(overrides.items()))
+        if key != self.overrides:
+            self.forget()
+            self.overrides = key
+        if database_url not in self.apps:
+            app = make_rolled_back_app(database_url, overrides)
+            # Routes, blueprints and handlers added by one test would stay for the next: Flask refuses them
+            # loudly once an app has served a request, so a kept app is marked as having served one.
+            app._got_first_request = True
+            self.apps[database_url] = (app, dict(app.config))
+        app, config = self.apps[database_url]
+        app.config.clear()
+        app.config.update(config)
+        reset_caches(app)
+        return app
+
+    def forget(self):
         from models import db
 
-        db.session.remove()
-        db.engine.dispose()
+        for app, _config in self.apps.values():
+            with app.app_context():
+                db.engine.dispose()
+        self.apps, self.overrides = {}, None
+
+
+def reset_caches(app) -> None:
+    """Forget what one test left in the app's and the process's caches (a reused app, one database URL)."""
+    from limits.storage import MemoryStorage
+
+    from portal.extensions import limiter
+    from portal.operations import risk
+
+    app.extensions.pop("book_cache", None)
+    if isinstance(limiter.storage, MemoryStorage):  # a shared store (Redis) is other workers' too
+        limiter.storage.reset()
+    risk._PUBLISHED.clear()
+    risk._DISTRIBUTIONS.clear()
+
+
+_shared_apps = SharedApps()
+
+
+@pytest.fixture
+def app(request, database, app_overrides):
+    """The portal app on the test's database, inside an app context: rolled back at the end of the test, or on a
+    fresh database of its own (tests/README.md)."""
+    from models import db
+
+    if database.fresh:
+        _shared_apps.forget()  # this create_app re-initialises the process-wide extensions
+        app = make_app(database.url, **app_overrides)
+        with app.app_context():
+            yield app
+            db.session.remove()
+            db.engine.dispose()
+        return
+    if request.node.get_closest_marker("own_app") is not None:  # the test changes the app itself
+        _shared_apps.forget()
+        app = make_rolled_back_app(database.url, app_overrides)
+        reset_caches(app)
+        with app.app_context():
+            with rolled_back(db, db.engine):
+                yield app
+            db.engine.dispose()
+        return
+    app = _shared_apps.get(database.url, app_overrides)
+    with app.app_context():
+        with rolled_back(db, db.engine):
+            yield app
 
 
 @pytest.fixture

@@ -35,6 +35,7 @@ def test_public_routes_are_only_the_expected_ones(app):
                       "activation.activate_with_code", "activation.welcome", "activation.reset"} | BUILTIN_PUBLIC
 
 
+@pytest.mark.own_app  # adds a route
 def test_a_route_without_policy_is_refused_for_everyone(app, client, auth, world):
     @app.route("/forgotten-view")
     def forgotten_view():

@@ -105,6 +105,7 @@ def _measure(client, monkeypatch, data):
     return response, counts
 
 
+@pytest.mark.commits  # compares the SQL statements each attempt sends: the test's savepoints would show in them
 def test_each_wrong_part_gets_the_same_answer_after_the_same_work(client, world, monkeypatch):
     record = client_record("CA0002")
     right = ("CA0002", record.id_number, record.phone)

@@ -565,6 +565,7 @@ def test_the_second_of_two_saves_of_the_same_version_is_told_who_changed_it(app,
         ["sup_a", "admin"]
 
 
+@pytest.mark.commits  # a second Session on its own connection
 def test_a_save_racing_another_session_is_a_conflict_not_a_lost_update(app, world):
     """Two sessions load version 1; the other commits first; this one's UPDATE … WHERE version = 1 fails."""
     cycle = new_cycle()

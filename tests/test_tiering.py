@@ -344,6 +344,7 @@ def test_a_file_reimport_without_a_client_withdraws_their_tier_at_that_date(app,
 
 # --- demo data ---------------------------------------------------------------------------------------------
 
+@pytest.mark.commits  # seed-demo analyses the tables on an AUTOCOMMIT connection (PostgreSQL)
 def test_demo_data_populates_every_tier_with_history_and_sparse_revenue(app, runner):
     from models import RevenueRecord
     from portal.demo_assets import statistics_dates
