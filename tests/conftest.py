@@ -1,16 +1,27 @@
 """Fixtures shared by every test (flaskr's conftest: app, client, runner, auth)."""
 from __future__ import annotations
 
-import re
-from datetime import date
+from typing import NamedTuple
 
 import pytest
+from sqlalchemy.engine import make_url
 
-from tests.databases import PostgresFactory, SQLiteFactory, backends, postgres_url
+from tests.databases import PostgresFactory, SQLiteFactory, backends, postgres_url, rolled_back, sqlite_savepoints
+from tests.helpers import (  # noqa: F401  (re-exported: modules import them from here too)
+    CSRF_RE,
+    FAST_HASH,
+    TEST_PASSWORD,
+    Auth,
+    Factory,
+    api_token,
+    client_in,
+    csrf_token,
+)
 
-TEST_PASSWORD = "correct-horse-battery"
-# Cheap hashing in tests; the production parameters are asserted in test_security.py.
-FAST_HASH = "scrypt:1024:8:1"
+
+class Database(NamedTuple):
+    url: str
+    fresh: bool
 
 
 @pytest.fixture(scope="session")
@@ -30,12 +41,29 @@ def backend(request):
     return request.param
 
 
+def needs_fresh_database(request) -> bool:
+    """A test gets its own database when marked `commits`, or when it (or one of its fixtures) asks for
+    `database_url`: whatever reaches the database by URL uses connections of its own."""
+    return request.node.get_closest_marker("commits") is not None or "database_url" in request.fixturenames
+
+
 @pytest.fixture
-def database_url(request, backend, tmp_path):
+def database(request, backend, tmp_path):
+    """The test's database: (url, fresh). Fresh: a copy of the migrated template for this test alone.
+    Otherwise: the process's shared database, in which the `app` fixture rolls the test back."""
     factory = request.getfixturevalue("sqlite_factory" if backend == "sqlite" else "postgres_factory")
+    if not needs_fresh_database(request):
+        yield Database(factory.shared(), fresh=False)
+        return
     url = factory.create(tmp_path)
-    yield url
+    yield Database(url, fresh=True)
     factory.drop(url)
+
+
+@pytest.fixture
+def database_url(database):
+    """The URL of the test's database; asking for it gives the test a fresh database of its own."""
+    return database.url
 
 
 def make_app(database_url: str, **overrides):
@@ -54,20 +82,118 @@ def app_overrides():
     return {}
 
 
-@pytest.fixture
-def app(database_url, app_overrides):
-    app = make_app(database_url, **app_overrides)
-    with app.app_context():
-        yield app
+def make_rolled_back_app(database_url: str, overrides: dict):
+    """An app whose tests run in a transaction rolled back at their end (see `rolled_back`)."""
+    from models import db
+
+    app = make_app(database_url, **overrides)
+    if make_url(database_url).get_backend_name() == "sqlite":
+        with app.app_context():
+            sqlite_savepoints(db.engine)
+    return app
+
+
+class SharedApps:
+    """The apps of the rolled-back tests, one per database, kept while consecutive tests ask for the same
+    overrides.
+
+    create_app re-initialises process-wide extensions (the limiter) from the app's configuration, so the apps
+    kept are those of one configuration (they differ only in DATABASE_URL); another configuration, or a fresh
+    test's app, starts again. Before each reuse the app's configuration is restored (tests change app.config),
+    its per-app caches dropped, the limiter's counts cleared, and the process caches keyed by database URL
+    emptied (every rolled-back test has the same URL).
+    """
+
+    def __init__(self):
+        self.overrides = None
+        self.apps: dict[str, tuple] = {}
+
+    def get(self, database_url: str, overrides: dict):
+        key = repr(sorted(overrides.items()))
+        if key != self.overrides:
+            self.forget()
+            self.overrides = key
+        if database_url not in self.apps:
+            app = make_rolled_back_app(database_url, overrides)
+            # Routes, blueprints and handlers added by one test would stay for the next: Flask refuses them
+            # loudly once an app has served a request, so a kept app is marked as having served one.
+            app._got_first_request = True
+            self.apps[database_url] = (app, dict(app.config))
+        app, config = self.apps[database_url]
+        app.config.clear()
+        app.config.update(config)
+        reset_caches(app)
+        return app
+
+    def forget(self):
         from models import db
 
-        db.session.remove()
-        db.engine.dispose()
+        for app, _config in self.apps.values():
+            with app.app_context():
+                db.engine.dispose()
+        self.apps, self.overrides = {}, None
+
+
+def reset_caches(app) -> None:
+    """Forget what one test left in the app's and the process's caches (a reused app, one database URL)."""
+    from limits.storage import MemoryStorage
+
+    from portal.extensions import limiter
+    from portal.operations import risk
+
+    app.extensions.pop("book_cache", None)
+    if isinstance(limiter.storage, MemoryStorage):  # a shared store (Redis) is other workers' too
+        limiter.storage.reset()
+    risk._PUBLISHED.clear()
+    risk._DISTRIBUTIONS.clear()
+
+
+_shared_apps = SharedApps()
 
 
 @pytest.fixture
-def client(app):
-    return app.test_client()
+def app(request, database, app_overrides):
+    """The portal app on the test's database, inside an app context: rolled back at the end of the test, or on a
+    fresh database of its own (tests/README.md)."""
+    from models import db
+
+    if database.fresh:
+        _shared_apps.forget()  # this create_app re-initialises the process-wide extensions
+        app = make_app(database.url, **app_overrides)
+        with app.app_context():
+            yield app
+            db.session.remove()
+            db.engine.dispose()
+        return
+    if request.node.get_closest_marker("own_app") is not None:  # the test changes the app itself
+        _shared_apps.forget()
+        app = make_rolled_back_app(database.url, app_overrides)
+        reset_caches(app)
+        with app.app_context():
+            with rolled_back(db, db.engine):
+                yield app
+            db.engine.dispose()
+        return
+    app = _shared_apps.get(database.url, app_overrides)
+    with app.app_context():
+        with rolled_back(db, db.engine):
+            yield app
+
+
+@pytest.fixture
+def language(request):
+    """The language the test client asks for (Accept-Language), or None for the browser default.
+
+    A module or test sets it with `pytestmark = pytest.mark.language("en")` or `@pytest.mark.language("en")`,
+    or parametrises it: `@pytest.mark.parametrize("language", ["en", "zh-CN"])`.
+    """
+    marker = request.node.get_closest_marker("language")
+    return marker.args[0] if marker else None
+
+
+@pytest.fixture
+def client(app, language):
+    return client_in(app, language) if language else app.test_client()
 
 
 @pytest.fixture
@@ -75,94 +201,9 @@ def runner(app):
     return app.test_cli_runner()
 
 
-CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
-
-
-def csrf_token(client, path: str = "/login") -> str:
-    response = client.get(path)
-    match = CSRF_RE.search(response.get_data(as_text=True))
-    assert match, f"no CSRF token on {path}"
-    return match.group(1)
-
-
-class Auth:
-    def __init__(self, client):
-        self.client = client
-
-    def login(self, username: str, password: str = TEST_PASSWORD, follow: bool = False):
-        self.client.delete_cookie("portal_session")  # start as a fresh browser would
-        token = csrf_token(self.client)
-        return self.client.post("/login", data={"username": username, "password": password, "csrf_token": token},
-                                follow_redirects=follow)
-
-    def logout(self):
-        token = csrf_token(self.client, "/")
-        return self.client.post("/logout", data={"csrf_token": token})
-
-
 @pytest.fixture
 def auth(client):
     return Auth(client)
-
-
-# --- building records -----------------------------------------------------------------------------
-
-class Factory:
-    """Makes records through the real operations, so audit rows and checks apply."""
-
-    def __init__(self):
-        self.n = 0
-
-    def _next(self) -> int:
-        self.n += 1
-        return self.n
-
-    def team(self, code=None, supervisor=None):
-        from portal.operations.staff import create_team
-
-        code = code or f"T{self._next():03d}"
-        return create_team(code, f"Team {code}", supervisor.employee_no if supervisor else None)
-
-    def manager(self, team=None, level="junior", level_since=date(2022, 1, 1), hire_date=date(2020, 1, 1),
-                employee_no=None, status="active"):
-        from portal.operations.staff import create_manager
-
-        manager = create_manager(employee_no or f"E{self._next():05d}", f"经理{self.n}", level, level_since,
-                                 hire_date, team.code if team else None)
-        manager.status = status
-        return manager
-
-    def client(self, manager, client_no=None, name=None, birth_date=date(1980, 5, 17), branch="北京建国门营业部"):
-        from models import Client, db
-
-        n = self._next()
-        client = Client(client_no=client_no or f"C{n:09d}", name=name or f"客户{n}", name_pinyin=f"Kehu {n}",
-                        birth_date=birth_date, id_type="resident_id", id_number=f"110105198005{n:04d}123X"[:18],
-                        phone="13800138000", branch=self.branch(branch), opened_on=date(2015, 3, 1), manager=manager)
-        db.session.add(client)
-        db.session.flush()
-        return client
-
-    def branch(self, name="北京建国门营业部", code=None, city=None):
-        """The branch record of this name, made on first use."""
-        from sqlalchemy import func, select
-
-        from models import Branch, db
-
-        branch = db.session.scalar(select(Branch).where(Branch.name == name))
-        if branch is None:
-            number = (db.session.scalar(select(func.count(Branch.id))) or 0) + 1
-            branch = Branch(code=code or f"BR{number:03d}", name=name, city=city or name[:2])
-            db.session.add(branch)
-            db.session.flush()
-        return branch
-
-    def user(self, username, role, manager=None, client=None, password=TEST_PASSWORD):
-        from portal.operations.users import create_user
-
-        return create_user(username, username.title(), role, password,
-                           employee_no=manager.employee_no if manager else None,
-                           client_no=client.client_no if client else None)
 
 
 @pytest.fixture
@@ -194,18 +235,6 @@ def world(app, make):
     make.user("compliance", "compliance")
     db.session.commit()
     return w
-
-
-def api_token(username: str) -> str:
-    from sqlalchemy import select
-
-    from models import User, db
-    from portal.operations.users import create_api_token
-
-    user = db.session.scalar(select(User).where(User.username == username))
-    token = create_api_token(user)
-    db.session.commit()
-    return token
 
 
 @pytest.fixture

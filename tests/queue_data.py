@@ -7,7 +7,6 @@ from sqlalchemy import select
 
 from models import (
     Client,
-    Manager,
     ProfessionalApplication,
     PromotionNomination,
     PromotionRecommendation,
@@ -15,22 +14,10 @@ from models import (
     PromotionRun,
     RiskAssessment,
     Team,
-    User,
     db,
 )
 from models.imports import DataImport
-
-
-def user(username: str) -> User:
-    return db.session.scalar(select(User).where(User.username == username))
-
-
-def client_record(client_no: str) -> Client:
-    return db.session.scalar(select(Client).where(Client.client_no == client_no))
-
-
-def manager(employee_no: str) -> Manager:
-    return db.session.scalar(select(Manager).where(Manager.employee_no == employee_no))
+from tests.helpers import client_record, manager, user
 
 
 def give_profile(client: Client, grade: str, *, days_ago: int = 0, flags=()):

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from portal.access import BUILTIN_PUBLIC, PUBLIC, policy_of
-from tests.conftest import csrf_token
+from tests.helpers import csrf_token
 
 ROLES = ("client", "rm", "supervisor", "compliance", "admin")
 LOGIN_OF_ROLE = {"client": "client_a", "rm": "rm_a", "supervisor": "sup_a", "compliance": "compliance",
@@ -35,6 +35,7 @@ def test_public_routes_are_only_the_expected_ones(app):
                       "activation.activate_with_code", "activation.welcome", "activation.reset"} | BUILTIN_PUBLIC
 
 
+@pytest.mark.own_app  # adds a route
 def test_a_route_without_policy_is_refused_for_everyone(app, client, auth, world):
     @app.route("/forgotten-view")
     def forgotten_view():

@@ -9,7 +9,7 @@ from sqlalchemy import event, select
 
 from models import AuditEntry, Client, LoginToken, User, db, utcnow
 from portal.auth.loaders import hash_token
-from tests.conftest import csrf_token
+from tests.helpers import client_record, csrf_token
 
 NEW_PASSWORD = "a-fresh-client-secret"
 MISMATCH = ("These details do not open an account", "这些信息无法开通账户")
@@ -18,10 +18,6 @@ MISMATCH = ("These details do not open an account", "这些信息无法开通账
 @pytest.fixture
 def app_overrides():
     return {"LOGIN_LIMIT_PER_USERNAME": "1000 per minute", "LOGIN_LIMIT_PER_ADDRESS": "1000 per minute"}
-
-
-def client_record(client_no) -> Client:
-    return db.session.scalar(select(Client).where(Client.client_no == client_no))
 
 
 def activate(client, client_no, id_number, mobile, password=NEW_PASSWORD, confirm=None, token=None):
@@ -109,6 +105,7 @@ def _measure(client, monkeypatch, data):
     return response, counts
 
 
+@pytest.mark.commits  # compares the SQL statements each attempt sends: the test's savepoints would show in them
 def test_each_wrong_part_gets_the_same_answer_after_the_same_work(client, world, monkeypatch):
     record = client_record("CA0002")
     right = ("CA0002", record.id_number, record.phone)

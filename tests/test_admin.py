@@ -8,17 +8,11 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import Auth, csrf_token
+from tests.helpers import Auth, csrf_token
+
+pytestmark = pytest.mark.language("en")
 
 NEW_PASSWORD = "a-long-enough-passphrase"
-
-
-@pytest.fixture
-def client(app):
-    """Pages in English, so that messages can be read by the assertions."""
-    test_client = app.test_client()
-    test_client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
-    return test_client
 
 
 @pytest.fixture

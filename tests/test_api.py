@@ -4,9 +4,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-
-def bearer(token):
-    return {"Authorization": f"Bearer {token}"}
+from tests.helpers import bearer
 
 
 def test_no_token_is_401_json(client, world):

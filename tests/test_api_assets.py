@@ -12,15 +12,9 @@ from sqlalchemy import func, select
 from models import AssetSnapshot, AuditEntry, Client, ClientTier, RevenueRecord, db
 from portal.rules.calendar import add_months, business_today
 
+pytestmark = pytest.mark.language("en")
+
 PARTS = ("cash", "a_shares", "b_shares", "funds", "warrants", "bonds", "collective_products")
-
-
-@pytest.fixture
-def client(app):
-    """Messages are asserted in English, the catalog's source language."""
-    test_client = app.test_client()
-    test_client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
-    return test_client
 
 
 @pytest.fixture

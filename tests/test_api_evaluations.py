@@ -7,20 +7,11 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from models import AuditEntry, Evaluation, EvaluationCycle, Manager, PromotionRecommendation, db
+from tests.helpers import bearer
+
+pytestmark = pytest.mark.language("en")
 
 BODY = {"satisfaction": 80, "kpi": 70, "team": 90, "competence": 60, "comment": "稳定"}
-
-
-@pytest.fixture
-def client(app):
-    """Messages are asserted in English, the catalog's source language."""
-    test_client = app.test_client()
-    test_client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
-    return test_client
-
-
-def bearer(token):
-    return {"Authorization": f"Bearer {token}"}
 
 
 @pytest.fixture

@@ -11,20 +11,11 @@ from sqlalchemy import func, select
 from models import Client, CreditScreening, FollowupLog, db
 from portal.rules.calendar import business_today
 from portal.rules.credit import CLASSES, CODES, KINDS, STATUSES
+from tests.helpers import bearer
+
+pytestmark = pytest.mark.language("en")
 
 CLEAN = "N" * 24
-
-
-@pytest.fixture
-def client(app):
-    """Messages are asserted in English, the catalog's source language."""
-    test_client = app.test_client()
-    test_client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
-    return test_client
-
-
-def bearer(token):
-    return {"Authorization": f"Bearer {token}"}
 
 
 def card(history=CLEAN, status="normal", overdue=0, kind="card"):

@@ -8,15 +8,10 @@ import pytest
 from portal.rules.calendar import business_today
 from tests.test_matrix import build, give_tier
 
+pytestmark = pytest.mark.language("en")
+
 PATH = "/api/v1/suitability-matrix"
 CLASSES = ("conservative", "balanced", "aggressive")
-
-
-@pytest.fixture
-def client(app):
-    test_client = app.test_client()
-    test_client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
-    return test_client
 
 
 def get(client, token, query=""):

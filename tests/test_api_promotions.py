@@ -6,18 +6,10 @@ from sqlalchemy import func, select
 
 from models import PromotionRecommendation, db
 from portal.operations import promotions as operations
-from tests.test_promotions import history, set_level, user
+from tests.helpers import bearer, user
+from tests.test_promotions import history, set_level
 
-
-@pytest.fixture
-def client(app):
-    test_client = app.test_client()
-    test_client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
-    return test_client
-
-
-def bearer(token):
-    return {"Authorization": f"Bearer {token}"}
+pytestmark = pytest.mark.language("en")
 
 
 KEYS = {"employee_no", "level", "recommendation", "target_level", "clauses", "eligible_in_months"}

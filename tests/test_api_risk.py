@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from models import RiskAssessment, RiskProfile, db
 from portal.rules import questionnaire as rules
+from tests.helpers import bearer
 
 DEFINITION = json.loads(Path("data/questionnaire/default.json").read_text(encoding="utf-8"))
 DEF = rules.load_definition(DEFINITION)
@@ -32,10 +33,6 @@ def record_age() -> str:
     from portal.rules.calendar import business_today
 
     return rules.age_answer(DEF, BIRTH_DATE, business_today())[1]
-
-
-def bearer(token):
-    return {"Authorization": f"Bearer {token}"}
 
 
 def answers(pick=0):

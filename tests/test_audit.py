@@ -61,7 +61,7 @@ def test_changes_and_their_audit_rows_commit_or_roll_back_together(app, make):
 
 
 def test_entries_record_who_what_before_and_after(client, auth, world):
-    from tests.conftest import csrf_token
+    from tests.helpers import csrf_token
 
     auth.login("sup_a")
     client.post("/clients/CA0001/reassign", data={"to_manager": "RMA2", "reason": "客户要求",

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import Auth, csrf_token
+from tests.helpers import Auth, client_in, csrf_token
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -23,16 +23,10 @@ def visible_text(page: str) -> str:
     return html.unescape(re.sub(r"<[^>]+>", " ", body))
 
 
-def as_language(app, language):
-    test_client = app.test_client()
-    test_client.environ_base["HTTP_ACCEPT_LANGUAGE"] = language
-    return test_client
-
-
 @pytest.fixture
 def reassigned(app, world):
     """A supervisor moves a client with a Chinese reason: an entry with Chinese before/after values."""
-    supervisor = as_language(app, "zh-CN")
+    supervisor = client_in(app, "zh-CN")
     Auth(supervisor).login("sup_a")
     supervisor.post("/clients/CA0001/reassign", data={
         "to_manager": "RMA2", "reason": "连续三个月未联系客户", "csrf_token": csrf_token(supervisor, "/clients/CA0001/reassign")})
@@ -59,7 +53,7 @@ def test_every_recorded_action_has_words():
     ("en", ["Client moved to another manager", "Signed in"], "Client", ("Manager", "Reason")),
 ])
 def test_log_reads_in_words_with_no_codes_and_no_escapes(app, reassigned, language, words, object_word, fields):
-    reader = as_language(app, language)
+    reader = client_in(app, language)
     Auth(reader).login("compliance")
     page = reader.get("/audit").get_data(as_text=True)
     text = visible_text(page)
@@ -90,7 +84,7 @@ def test_times_are_china_time_and_date_filters_are_china_dates(app, world):
         outcome="ok", after={"code": "LATE2"}))
     db.session.commit()
     assert entry is not None
-    reader = as_language(app, "en")
+    reader = client_in(app, "en")
     Auth(reader).login("admin")
     page = reader.get("/audit?object_id=LATE2").get_data(as_text=True)
     assert "2026-03-02 01:30:05" in page and "2026-03-01 17:30" not in page
@@ -99,7 +93,7 @@ def test_times_are_china_time_and_date_filters_are_china_dates(app, world):
 
 
 def test_filters_offer_actions_and_objects_in_words(app, reassigned):
-    reader = as_language(app, "zh-CN")
+    reader = client_in(app, "zh-CN")
     Auth(reader).login("admin")
     page = reader.get("/audit?action=client.").get_data(as_text=True)
     assert re.search(r'<option value="client\." selected>客户</option>', page)
@@ -110,7 +104,7 @@ def test_filters_offer_actions_and_objects_in_words(app, reassigned):
 
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
 def test_export_holds_what_the_filters_select(app, reassigned, fmt):
-    reader = as_language(app, "zh-CN")
+    reader = client_in(app, "zh-CN")
     Auth(reader).login("compliance")
     response = reader.get(f"/audit/export?format={fmt}&action=client.")
     assert response.status_code == 200
@@ -130,6 +124,6 @@ def test_export_holds_what_the_filters_select(app, reassigned, fmt):
 
 
 def test_only_admin_and_compliance_export(app, world):
-    reader = as_language(app, "en")
+    reader = client_in(app, "en")
     Auth(reader).login("rm_a")
     assert reader.get("/audit/export?format=csv").status_code in (403, 404)

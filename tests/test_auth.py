@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from models import AuditEntry, db
-from tests.conftest import TEST_PASSWORD, csrf_token
+from tests.helpers import TEST_PASSWORD, csrf_token
 
 
 def audit_rows(action):

@@ -6,16 +6,11 @@ from sqlalchemy import select
 
 from models import AuditEntry, User, db
 from portal.rules import passwords
-from tests.conftest import TEST_PASSWORD, csrf_token
+from tests.helpers import TEST_PASSWORD, csrf_token
+
+pytestmark = pytest.mark.language("en")
 
 NEW_PASSWORD = "a quiet harbour at dawn"
-
-
-@pytest.fixture
-def client(app):
-    test_client = app.test_client()
-    test_client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
-    return test_client
 
 
 def _sign_in(client, username: str, password: str, address: str = "127.0.0.1"):

@@ -9,6 +9,8 @@ import pytest
 
 from models import db
 
+pytestmark = pytest.mark.commits  # the backup copies the database from outside the test's transaction
+
 
 def test_backup_copies_the_database(app, make, runner, backend, tmp_path):
     with app.app_context():

@@ -5,10 +5,13 @@ import importlib.util
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import pytest
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import MetaData, insert, select
 
 from models import Branch, Client, Team, db
+
+pytestmark = pytest.mark.commits  # a downgrade and an upgrade on their own connections
 
 MIGRATION = Path(__file__).resolve().parent.parent / "migrations" / "versions" / "0010_branches_and_imports.py"
 

@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import Auth
+from tests.helpers import Auth
 
 SEED_ARGS = ["seed-demo", "--clients", "300", "--managers", "20", "--seed", "7"]
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -51,6 +51,7 @@ def seeded(runner):
     return result
 
 
+@pytest.mark.commits  # seed-demo analyses the tables on an AUTOCOMMIT connection (PostgreSQL)
 def test_seed_demo_fills_the_database(seeded):
     from models import Client, Manager, Team, User, db
 
@@ -119,6 +120,7 @@ def demo_logins(output: str) -> tuple[dict, str]:
     return found, password.group(1)
 
 
+@pytest.mark.commits  # seed-demo analyses the tables on an AUTOCOMMIT connection (PostgreSQL)
 def test_seed_demo_prints_the_five_demo_logins_that_tell_one_story(seeded, app):
     from models import AuditEntry, Client, Team, User, db
 
@@ -149,6 +151,7 @@ def test_seed_demo_prints_the_five_demo_logins_that_tell_one_story(seeded, app):
     assert db.session.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "demo.seed")) == 1
 
 
+@pytest.mark.commits  # seed-demo analyses the tables on an AUTOCOMMIT connection (PostgreSQL)
 def test_seed_demo_refuses_a_second_run_and_if_empty_does_nothing(seeded, runner):
     before = counts()
     again = runner.invoke(args=SEED_ARGS)
@@ -162,6 +165,7 @@ def test_seed_demo_refuses_a_second_run_and_if_empty_does_nothing(seeded, runner
     assert "Demo logins" not in quiet.output
 
 
+@pytest.mark.commits  # seed-demo analyses the tables on an AUTOCOMMIT connection (PostgreSQL)
 def test_seed_demo_if_empty_seeds_an_empty_database(runner):
     from models import Client
 
@@ -170,6 +174,7 @@ def test_seed_demo_if_empty_seeds_an_empty_database(runner):
     assert count(Client) == 40
 
 
+@pytest.mark.commits  # seed-demo analyses the tables on an AUTOCOMMIT connection (PostgreSQL)
 def test_seed_demo_is_reproducible(runner):
     from models import Client, Manager, db
 
@@ -188,6 +193,7 @@ def test_seed_demo_is_reproducible(runner):
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3, 4, 5, 6])
+@pytest.mark.commits  # seed-demo analyses the tables on an AUTOCOMMIT connection (PostgreSQL)
 def test_seed_demo_team_shape_and_levels_hold_for_any_seed(runner, seed):
     """Teams of 5–12 managers plus a supervisor and all four levels are promises of the command, not of seed 7."""
     from models import Manager, Team, db
@@ -342,6 +348,7 @@ def test_token_commands_refuse_unknown_users(runner, world):
     assert count(ApiToken) == 0
 
 
+@pytest.mark.commits  # seed-demo analyses the tables on an AUTOCOMMIT connection (PostgreSQL)
 def test_seed_demo_never_makes_minors_or_accounts_opened_in_the_future(runner):
     """Ages and opening dates must fit together for every client, not just most: checked over a large book."""
     from models import Client, db

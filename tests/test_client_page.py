@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from models import AuditEntry, Client, FollowupLog, db
 from portal.rules.calendar import business_today
-from tests.conftest import csrf_token
+from tests.helpers import csrf_token
 
 TAB_RE = re.compile(r'<a class="nav-link( active)?" href="([^"]+)" data-tab="([a-z]+)"')
 ALL_TABS = ["profile", "assessments", "tier", "package", "suitability", "followups", "credit", "assignments"]

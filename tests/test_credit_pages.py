@@ -10,19 +10,13 @@ from sqlalchemy.exc import DatabaseError
 from models import AuditEntry, Client, CreditAccount, CreditScreening, User, db
 from portal.operations import credit as operations
 from portal.operations.errors import OperationError
-from tests.conftest import csrf_token
+from tests.helpers import csrf_token
+
+pytestmark = pytest.mark.language("en")
 
 CLEAN = "N" * 24
 TWO_LATE = "N" * 20 + "11NN"  # 2 overdue months at level 1: blemished
 BARRED_CARD = "N" * 23 + "G"
-
-
-@pytest.fixture
-def client(app):
-    """Messages are asserted in English, the catalog's source language."""
-    test_client = app.test_client()
-    test_client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
-    return test_client
 
 
 def _screenings() -> int:

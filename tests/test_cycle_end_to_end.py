@@ -12,15 +12,10 @@ from portal.operations import evaluations as cycles
 from portal.operations import promotions as operations
 from portal.operations.errors import OperationError
 from portal.rules.calendar import add_months
-from tests.conftest import csrf_token
-from tests.test_promotions import TODAY, set_level, user
+from tests.helpers import csrf_token, user
+from tests.test_promotions import TODAY, set_level
 
-
-@pytest.fixture
-def client(app):
-    test_client = app.test_client()
-    test_client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
-    return test_client
+pytestmark = pytest.mark.language("en")
 
 
 def run_cycle(name, start, end, team, scores: dict[int, int], *, check_unscored: bool = False) -> EvaluationCycle:

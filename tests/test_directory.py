@@ -9,8 +9,8 @@ from sqlalchemy import select
 from models import AuditEntry, Manager, User, db
 from portal.auth.directory import DirectorySettings, DirectoryUnavailable, user_filter
 from portal.auth.directory import authenticate as directory_authenticate
-from tests.conftest import TEST_PASSWORD
 from tests.directory_server import COMPLIANCE_GROUP, SUPERVISOR_GROUP, start_directory
+from tests.helpers import TEST_PASSWORD
 
 UNAVAILABLE = ("directory is unavailable", "目录服务暂时不可用")
 REFUSED = ("The username or password is wrong", "用户名或密码错误")

@@ -22,37 +22,17 @@ from models import (
     ManagerTarget,
     RevenueRecord,
     ServiceRating,
-    Team,
-    User,
     db,
 )
 from portal.operations import evaluations as ops
 from portal.operations.errors import OperationError
 from portal.rules.evaluation import kpi_from_data, satisfaction_from_ratings
-from tests.conftest import csrf_token
+from tests.helpers import csrf_token, manager, post_form, team, user
+
+pytestmark = pytest.mark.language("en")
 
 Q1 = (date(2026, 1, 1), date(2026, 3, 31))
 SCORES = {"satisfaction": 80, "kpi": 70, "team": 90, "competence": 60}  # junior 25/35/10/30 → 71.50
-
-
-@pytest.fixture
-def client(app):
-    """Messages are asserted in English, the catalog's source language."""
-    test_client = app.test_client()
-    test_client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
-    return test_client
-
-
-def user(username):
-    return db.session.scalar(select(User).where(User.username == username))
-
-
-def manager(employee_no):
-    return db.session.scalar(select(Manager).where(Manager.employee_no == employee_no))
-
-
-def team(code):
-    return db.session.scalar(select(Team).where(Team.code == code))
 
 
 def evaluation_of(cycle, employee_no):
@@ -79,7 +59,7 @@ def audit(action):
 
 
 def post(client, path, data=None, page="/cycles"):
-    return client.post(path, data={"csrf_token": csrf_token(client, page), **(data or {})})
+    return post_form(client, path, data, page)
 
 
 # --- cycles: the operations --------------------------------------------------------------------------
@@ -551,7 +531,7 @@ def test_the_second_of_two_saves_of_the_same_version_is_told_who_changed_it(app,
     first, second = app.test_client(), app.test_client()
     for c in (first, second):
         c.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
-    from tests.conftest import Auth
+    from tests.helpers import Auth
 
     Auth(first).login("sup_a")
     Auth(second).login("admin")
@@ -585,6 +565,7 @@ def test_the_second_of_two_saves_of_the_same_version_is_told_who_changed_it(app,
         ["sup_a", "admin"]
 
 
+@pytest.mark.commits  # a second Session on its own connection
 def test_a_save_racing_another_session_is_a_conflict_not_a_lost_update(app, world):
     """Two sessions load version 1; the other commits first; this one's UPDATE … WHERE version = 1 fails."""
     cycle = new_cycle()

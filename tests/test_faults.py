@@ -23,10 +23,11 @@ import psycopg
 import pytest
 from sqlalchemy.engine import make_url
 
-from tests.conftest import Factory, api_token, make_app
+from tests.conftest import make_app
 from tests.databases import postgres_url, require_postgres
 from tests.faults.proxy import CuttableProxy
 from tests.faults.servers import ROOT, call, failed_sign_in, gunicorn, production_env
+from tests.helpers import Factory, api_token
 
 BIN = Path(sys.executable).parent
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379")

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from models import Client, FollowupLog, db
 from portal.rules.calendar import business_today
-from tests.conftest import csrf_token
+from tests.helpers import csrf_token
 
 
 def _due(client_no, day, grade="B"):

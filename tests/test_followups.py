@@ -11,15 +11,9 @@ from models import AuditEntry, Client, FollowupLog, User, db
 from portal.operations.errors import OperationError
 from portal.operations.followups import log_followup
 from portal.rules.calendar import business_today
-from tests.conftest import csrf_token
+from tests.helpers import csrf_token
 
-
-@pytest.fixture
-def client(app):
-    """Messages are asserted in English, the catalog's source language."""
-    test_client = app.test_client()
-    test_client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
-    return test_client
+pytestmark = pytest.mark.language("en")
 
 
 def _client(client_no):

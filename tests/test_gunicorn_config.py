@@ -15,9 +15,10 @@ import psycopg
 import pytest
 from sqlalchemy.engine import make_url
 
-from tests.conftest import Factory, api_token, make_app
+from tests.conftest import make_app
 from tests.databases import postgres_url, require_postgres
 from tests.faults.servers import ROOT, gunicorn, production_env
+from tests.helpers import Factory, api_token
 
 
 @pytest.fixture

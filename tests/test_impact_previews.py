@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from models import AuditEntry, Client, ClientTier, TierThresholdSet, db
 from portal.rules.calendar import business_today
-from tests.conftest import Auth, csrf_token
+from tests.helpers import Auth, csrf_token
 
 PARTS = ("cash", "a_shares", "b_shares", "funds", "warrants", "bonds", "collective_products")
 # CA0001..CB0003 with these assets (yuan) at the statistics date.

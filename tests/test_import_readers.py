@@ -14,17 +14,12 @@ from sqlalchemy import func, select
 from models import AssetSnapshot, CreditScreening, ManagerTarget, db
 from portal.imports import readers
 from portal.rules.calendar import business_today
-from tests.conftest import csrf_token
+from tests.helpers import csrf_token
+
+pytestmark = pytest.mark.language("en")
 
 HEADER = ["client_no", "date", "cash", "a_shares", "b_shares", "funds", "warrants", "bonds", "collective_products"]
 SHEET = "xl/worksheets/sheet1.xml"
-
-
-@pytest.fixture
-def client(app):
-    test_client = app.test_client()
-    test_client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
-    return test_client
 
 
 @pytest.fixture

@@ -13,18 +13,12 @@ from sqlalchemy import func, select
 from models import AssetSnapshot, AuditEntry, Client, ClientTier, RevenueRecord, db
 from portal.imports.assets import ASSETS, REVENUE, ImportRejected, import_file
 from portal.rules.calendar import add_months, business_today
-from tests.conftest import csrf_token
+from tests.helpers import csrf_token
+
+pytestmark = pytest.mark.language("en")
 
 HEADER = "client_no,date,cash,a_shares,b_shares,funds,warrants,bonds,collective_products"
 REVENUE_HEADER = "client_no,month,net_commission,other_income"
-
-
-@pytest.fixture
-def client(app):
-    """Messages are asserted in English, the catalog's source language."""
-    test_client = app.test_client()
-    test_client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
-    return test_client
 
 
 @pytest.fixture

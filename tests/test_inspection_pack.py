@@ -25,7 +25,7 @@ from models import (
     db,
 )
 from portal.rules.calendar import add_months, business_today
-from tests.conftest import Auth
+from tests.helpers import Auth
 
 PARTS = ("cash", "a_shares", "b_shares", "funds", "warrants", "bonds", "collective_products")
 pytestmark = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="pdftotext (poppler-utils) is needed")
@@ -185,7 +185,7 @@ def test_the_same_date_gives_the_same_pack_and_later_data_changes_nothing(histor
     # a new statistics date and a re-tier, another approval: all after D
     later = business_today()
     ca1, ca2 = client_of("CA0001"), client_of("CA0002")
-    from tests.conftest import Factory
+    from tests.helpers import Factory
     newcomer = Factory().client(world_manager(), client_no="CZ0001")
     newcomer.opened_on = later
     product = db.session.scalar(select(Product).where(Product.code == "P-R5"))

@@ -9,18 +9,12 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import csrf_token
+from tests.helpers import csrf_token
+
+pytestmark = pytest.mark.language("en")
 
 APPLY = "/me/professional"
 LIST = "/compliance/professional-applications"
-
-
-@pytest.fixture
-def client(app):
-    """Pages in English, so that messages can be read by the assertions."""
-    test_client = app.test_client()
-    test_client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
-    return test_client
 
 
 # --- helpers ------------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from models import AuditEntry, LoginToken, Manager, User, db, utcnow
 from portal.auth.loaders import hash_token
-from tests.conftest import TEST_PASSWORD, csrf_token
+from tests.helpers import TEST_PASSWORD, csrf_token
 
 NEW_PASSWORD = "my-own-new-password"
 UNUSABLE = ("This link cannot be used", "此链接无法使用")

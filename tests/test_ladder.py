@@ -14,15 +14,10 @@ from portal.operations.errors import OperationError
 from portal.rules.evaluation import DEFAULT_WEIGHTS, DIMENSIONS
 from portal.rules.promotion import rules_from_dict, rules_to_dict
 from portal.rules.vocabulary import LEVELS
-from tests.conftest import csrf_token
+from tests.helpers import csrf_token
 from tests.test_promotions import TODAY, user
 
-
-@pytest.fixture
-def client(app):
-    test_client = app.test_client()
-    test_client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
-    return test_client
+pytestmark = pytest.mark.language("en")
 
 
 def weights_form(weights=None, bands=("90", "80", "70", "60"), note="") -> dict:

@@ -25,16 +25,10 @@ from models import (
 )
 from portal.rules.calendar import business_today
 
+pytestmark = pytest.mark.language("en")
+
 CLASS_OF_GRADE = {"C1": "conservative", "C2": "conservative", "C3": "balanced", "C4": "aggressive",
                   "C5": "aggressive"}
-
-
-@pytest.fixture
-def client(app):
-    """Messages are asserted in English, the catalog's source language."""
-    test_client = app.test_client()
-    test_client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
-    return test_client
 
 
 # --- building the history directly, as the questionnaire and the tiering would ------------------------

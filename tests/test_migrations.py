@@ -8,12 +8,15 @@ from __future__ import annotations
 import warnings
 from datetime import UTC, date, datetime
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import MetaData, insert, select
 
 from models import PromotionNomination, PromotionRecommendation, PromotionRun, db
+
+pytestmark = pytest.mark.commits  # migrations run DDL and downgrades on their own connections
 
 
 def test_migrated_schema_matches_the_models(app):

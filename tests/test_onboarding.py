@@ -28,20 +28,14 @@ from portal.imports.onboarding import ImportRefused, Options, import_file
 from portal.rules.calendar import business_today
 from portal.rules.identity import check_character
 
+pytestmark = pytest.mark.language("en")
+
 SAMPLES = Path(__file__).resolve().parent.parent / "data" / "samples"
 STAFF_HEADER = ["employee_no", "name", "branch", "team_code", "team_name", "team_head", "level", "level_since",
                 "hire_date", "status", "email", "phone"]
 CLIENT_HEADER = ["client_no", "name", "id_type", "id_number", "birth_date", "sex", "phone", "email", "branch",
                  "opened_on", "manager_employee_no", "status", "closed_on"]
 BRANCH_HEADER = ["code", "name", "name_en", "city"]
-
-
-@pytest.fixture
-def client(app):
-    """Messages are asserted in English, the catalog's source language."""
-    test_client = app.test_client()
-    test_client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
-    return test_client
 
 
 def resident_id(region: str, born: date, sequence: int) -> str:
@@ -291,7 +285,7 @@ def _as_objects(header: list[str], rows: list[list]) -> list[dict]:
 
 
 def _admin_and_compliance() -> None:
-    from tests.conftest import Factory
+    from tests.helpers import Factory
 
     Factory().user("admin", "admin")
     Factory().user("compliance", "compliance")
@@ -359,7 +353,7 @@ def test_api_answers_counts_dry_runs_and_limits(onboarded, client, token_for):
 
 def test_a_reassignment_by_import_shows_in_both_books_and_the_history(app, client, auth, tmp_path):
     onboard()
-    from tests.conftest import Factory
+    from tests.helpers import Factory
 
     Factory().user("li_fang", "rm", manager=staff("E10002"))
     Factory().user("zhang_wei", "rm", manager=staff("E10003"))
@@ -383,7 +377,7 @@ def test_a_reassignment_by_import_shows_in_both_books_and_the_history(app, clien
 
 def test_a_leaver_with_clients_is_refused_then_accepted_with_reassign_to(app, runner, tmp_path):
     onboard()
-    from tests.conftest import Factory
+    from tests.helpers import Factory
 
     login = Factory().user("li_fang", "rm", manager=staff("E10002"))
     db.session.commit()
@@ -428,7 +422,7 @@ def test_a_roster_level_change_goes_to_the_level_history(app, tmp_path):
 
 def test_closing_by_import_closes_the_account_as_close_account_does(app, tmp_path):
     onboard()
-    from tests.conftest import Factory
+    from tests.helpers import Factory
 
     login = Factory().user("sun_li", "client", client=customer("K202600001"))
     db.session.commit()
@@ -492,7 +486,7 @@ def test_formula_looking_text_is_stored_as_text_and_neutralised_in_exports(app, 
     import_file("clients", write_csv(tmp_path, "c.csv", header, body))
     db.session.commit()
     assert customer("K202600001").name == "=HYPERLINK(\"http://x\",\"y\")"
-    from tests.conftest import Factory
+    from tests.helpers import Factory
 
     Factory().user("compliance", "compliance")
     db.session.commit()
@@ -503,13 +497,13 @@ def test_formula_looking_text_is_stored_as_text_and_neutralised_in_exports(app, 
 
 def test_the_history_page_lists_refused_imports_with_their_bad_rows(onboarded, client, auth, tmp_path):
     from portal.imports.history import refused_imports
-    from tests.conftest import Factory
+    from tests.helpers import Factory
 
     Factory().user("admin", "admin")
     db.session.commit()
     auth.login("admin")
     path = write_csv(tmp_path, "bad.csv", CLIENT_HEADER, bad_client_rows(onboarded)[:2])
-    from tests.conftest import csrf_token
+    from tests.helpers import csrf_token
 
     token = csrf_token(client, "/admin/imports")
     answer = client.post("/admin/imports", data={"kind": "clients", "csrf_token": token,

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.conftest import Auth
+from tests.helpers import Auth
 
 
 @pytest.fixture

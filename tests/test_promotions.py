@@ -17,24 +17,17 @@ from models import (
     PromotionNomination,
     PromotionRecommendation,
     PromotionRuleSet,
-    User,
     db,
 )
 from portal.operations import promotions as operations
 from portal.operations.errors import OperationError
 from portal.rules.calendar import add_months, business_today
 from portal.rules.evaluation import DEFAULT_WEIGHTS, band_for, weighted_total
-from tests.conftest import csrf_token
+from tests.helpers import csrf_token, user
+
+pytestmark = pytest.mark.language("en")
 
 TODAY = business_today()
-
-
-@pytest.fixture
-def client(app):
-    """Messages are asserted in English, the catalog's source language."""
-    test_client = app.test_client()
-    test_client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
-    return test_client
 
 
 # --- hand-built history (shared with the other promotion test modules) -----------------------------------
@@ -72,14 +65,6 @@ def history(manager: Manager, scores: list, months_back: int = 2) -> list[Evalua
         evaluate(cycle, manager, score)
         cycles.append(cycle)
     return cycles
-
-
-def user(username: str) -> User:
-    return db.session.scalar(select(User).where(User.username == username))
-
-
-def manager(employee_no: str) -> Manager:
-    return db.session.scalar(select(Manager).where(Manager.employee_no == employee_no))
 
 
 def set_level(m: Manager, level: str, months_ago: int) -> None:

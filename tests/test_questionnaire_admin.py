@@ -10,17 +10,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import csrf_token
+from tests.helpers import csrf_token
+
+pytestmark = pytest.mark.language("en")
 
 DEFAULT_FILE = Path(__file__).resolve().parents[1] / "data" / "questionnaire" / "default.json"
-
-
-@pytest.fixture
-def client(app):
-    """Pages in English, so that messages can be read by the assertions."""
-    test_client = app.test_client()
-    test_client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
-    return test_client
 
 
 @pytest.fixture

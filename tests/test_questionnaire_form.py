@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import Auth
+from tests.helpers import Auth, client_in
 
 DEFAULT_FILE = Path(__file__).resolve().parents[1] / "data" / "questionnaire" / "default.json"
 
@@ -59,17 +59,11 @@ def form_data(page: str) -> dict:
     return dict(parser.values)
 
 
-def as_language(app, language):
-    test_client = app.test_client()
-    test_client.environ_base["HTTP_ACCEPT_LANGUAGE"] = language
-    return test_client
-
-
 @pytest.fixture
 def draft(app, world):
     from models import QuestionnaireVersion, db
 
-    admin = as_language(app, "en")
+    admin = client_in(app, "en")
     Auth(admin).login("admin")
     page = admin.get("/admin/questionnaires").get_data(as_text=True)
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
@@ -132,7 +126,7 @@ def test_fields_are_edited_in_place_and_saved(draft):
 def test_mistakes_name_the_question_and_option_beside_the_field(app, draft, language, change, field, message):
     _, version = draft
     before = stored(version)
-    admin = as_language(app, language)
+    admin = client_in(app, language)
     Auth(admin).login("admin")
     data = form_data(admin.get(f"/admin/questionnaires/{version.id}/form").get_data(as_text=True))
     response = admin.post(f"/admin/questionnaires/{version.id}/form", data={**data, **change, "op": "save"})
@@ -196,7 +190,7 @@ def test_enter_in_a_field_saves_rather_than_pressing_an_add_or_remove_button(dra
 def test_published_versions_are_not_edited_as_a_form(app, world):
     from models import QuestionnaireVersion, db
 
-    admin = as_language(app, "en")
+    admin = client_in(app, "en")
     Auth(admin).login("admin")
     active = db.session.scalar(select(QuestionnaireVersion).where(QuestionnaireVersion.status == "active"))
     response = admin.get(f"/admin/questionnaires/{active.id}/form")

@@ -16,15 +16,11 @@ from models import Client, QuestionnaireVersion, RiskAssessment, db
 from portal.rules import questionnaire as rules
 from portal.rules.calendar import whole_years
 from portal.rules.vocabulary import GRADES
-from tests.conftest import Auth, csrf_token
+from tests.helpers import Auth, bearer, csrf_token
 
 DEFAULT = json.loads((Path(__file__).resolve().parents[1] / "data" / "questionnaire" / "default.json")
                      .read_text(encoding="utf-8"))
 DEF = rules.load_definition(DEFAULT)
-
-
-def bearer(token):
-    return {"Authorization": f"Bearer {token}"}
 
 
 def asked(pick: int = 2, **override) -> dict:

@@ -16,15 +16,10 @@ from hypothesis import strategies as st
 from markupsafe import escape as markup_escape
 from sqlalchemy import func, select
 
-from tests.conftest import Auth, csrf_token
+from tests.helpers import Auth, csrf_token
 
+pytestmark = pytest.mark.language("en")
 
-@pytest.fixture
-def client(app):
-    """Messages are asserted in English, the catalog's source language."""
-    test_client = app.test_client()
-    test_client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
-    return test_client
 
 DEFAULT = json.loads((Path(__file__).resolve().parents[1] / "data" / "questionnaire" / "default.json")
                      .read_text(encoding="utf-8"))

@@ -7,23 +7,13 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from models import AuditEntry, Client, Manager, ServiceRating, Team, User, db
+from models import AuditEntry, Client, Manager, ServiceRating, Team, db
 from portal.operations import evaluations as ops
 from portal.operations.errors import OperationError
 from portal.rules.calendar import business_today
-from tests.conftest import csrf_token
+from tests.helpers import csrf_token, user
 
-
-@pytest.fixture
-def client(app):
-    """Messages are asserted in English, the catalog's source language."""
-    test_client = app.test_client()
-    test_client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
-    return test_client
-
-
-def user(username):
-    return db.session.scalar(select(User).where(User.username == username))
+pytestmark = pytest.mark.language("en")
 
 
 def open_cycle(code="TEAMA", name="This quarter"):

@@ -10,6 +10,10 @@ from portal.access import public
 from portal.extensions import csrf
 from portal.reads import read_only
 
+# The read-only connection (AUTOCOMMIT on PostgreSQL) and its return to the pool are what is tested: they
+# cannot be seen inside a rolled-back test's transaction.
+pytestmark = pytest.mark.commits
+
 
 @pytest.fixture
 def probe_app(app):

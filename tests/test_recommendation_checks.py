@@ -138,6 +138,7 @@ def test_managers_cannot_be_truncated(app, backend, make):
     assert db.session.scalar(select(func.count(Manager.id))) == 1
 
 
+@pytest.mark.commits  # a second transaction on its own connection, on another thread
 def test_a_run_being_written_cannot_be_deleted_by_another_transaction(app, backend, stored):
     """The check locks the runs a statement names, as a foreign key does: a concurrent DELETE waits for the
     writer and, once it commits, is refused."""

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from models import AuditEntry, Client, ReminderDelivery, User, db
 from portal.operations import suitability as suitability_ops
 from portal.rules.calendar import business_today
-from tests.conftest import csrf_token
+from tests.helpers import csrf_token
 
 PORTAL_URL = "https://portal.broker.example"
 

@@ -13,17 +13,12 @@ from models import LevelChange, db
 from portal.promotions import reports
 from tests.test_promotions import closed_cycle, evaluate
 
+pytestmark = pytest.mark.language("en")
+
 C1_END, C2_END = date(2025, 6, 30), date(2025, 9, 30)
 TOTALS = {  # employee_no: (C1 total, C2 total)
     "RMA1": (60, 65), "RMA2": (70, 95), "RMB1": (80, 100), "RMB2": (90, 55),
 }
-
-
-@pytest.fixture
-def client(app):
-    test_client = app.test_client()
-    test_client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
-    return test_client
 
 
 @pytest.fixture

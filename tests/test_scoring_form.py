@@ -9,7 +9,9 @@ from decimal import Decimal
 import pytest
 
 from portal.rules import evaluation as rules
-from tests.test_evaluations import book_data, client, evaluation_of, score_all, user  # noqa: F401
+from tests.test_evaluations import book_data, evaluation_of, score_all  # noqa: F401
+
+pytestmark = pytest.mark.language("en")
 
 
 @pytest.mark.parametrize("figure,score", [("66.67", 67), ("65.22", 65), ("0.49", 0), ("99.5", 100),

@@ -83,6 +83,7 @@ def test_every_response_carries_the_security_headers(client, method, path):
     assert_secure(client.open(path, method=method))
 
 
+@pytest.mark.own_app  # adds a route
 def test_error_pages_carry_headers_and_leak_nothing(app, client, auth, world):
     @app.route("/boom")
     def boom():

@@ -1,4 +1,4 @@
-from tests.conftest import TEST_PASSWORD
+from tests.helpers import TEST_PASSWORD
 
 
 def test_manager_signs_in_and_sees_only_their_book(client, auth, world):

@@ -12,17 +12,11 @@ from models import AuditEntry, Client, Product, SuitabilityConfirmation, Suitabi
 from portal.operations import suitability as ops
 from portal.operations.errors import OperationError
 from portal.rules.calendar import add_months, business_today
-from tests.conftest import csrf_token
+from tests.helpers import csrf_token
+
+pytestmark = pytest.mark.language("en")
 
 # --- helpers ---------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def client(app):
-    """Messages are asserted in English, the catalog's source language."""
-    test_client = app.test_client()
-    test_client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
-    return test_client
 
 
 def _client(client_no) -> Client:

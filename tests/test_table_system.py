@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from tests.conftest import Auth
+from tests.helpers import Auth
 
 # (name, pinyin): code-point order of the first characters (何 冯 刘 张 章 艾) is not the alphabet's.
 PEOPLE = [("何伟", "He Wei"), ("冯军", "Feng Jun"), ("刘洋", "Liu Yang"), ("章伟", "Zhang Wei"),

@@ -12,17 +12,11 @@ from sqlalchemy import func, select
 
 from models import AuditEntry, Manager, ManagerTarget, User, db
 from portal.operations import targets as ops
-from tests.conftest import csrf_token
+from tests.helpers import csrf_token
+
+pytestmark = pytest.mark.language("en")
 
 HEADER = "employee_no,period_start,period_end,net_commission,asset_growth,new_clients\n"
-
-
-@pytest.fixture
-def client(app):
-    """Messages are asserted in English, the catalog's source language."""
-    test_client = app.test_client()
-    test_client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
-    return test_client
 
 
 def targets():

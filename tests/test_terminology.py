@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from babel.messages.pofile import read_po
 
-from tests.conftest import TEST_PASSWORD
+from tests.helpers import TEST_PASSWORD
 
 ROOT = Path(__file__).resolve().parents[1]
 GLOSSARY = ROOT / "docs" / "GLOSSARY.md"
@@ -60,13 +60,13 @@ def test_level_names_have_one_capitalisation():
 
 @pytest.fixture
 def zh(app):
-    test_client = app.test_client()
-    test_client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "zh-CN"
-    return test_client
+    from tests.helpers import client_in
+
+    return client_in(app, "zh-CN")
 
 
 def login(test_client, username):
-    from tests.conftest import Auth
+    from tests.helpers import Auth
 
     assert Auth(test_client).login(username).status_code == 302
 

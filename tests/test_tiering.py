@@ -14,18 +14,12 @@ from portal.imports.assets import ASSETS, REVENUE, import_rows
 from portal.operations.tiering import latest_statistics_date, retier_at, save_thresholds, tier_as_of
 from portal.rules.calendar import add_months, business_today
 from portal.rules.tiering import contribution_window
-from tests.conftest import csrf_token
+from tests.helpers import csrf_token
+
+pytestmark = pytest.mark.language("en")
 
 ZERO = {"cash": "0", "a_shares": "0", "b_shares": "0", "funds": "0", "warrants": "0", "bonds": "0",
         "collective_products": "0"}
-
-
-@pytest.fixture
-def client(app):
-    """Messages are asserted in English, the catalog's source language."""
-    test_client = app.test_client()
-    test_client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
-    return test_client
 
 
 def month_end(day: date) -> date:
@@ -345,6 +339,7 @@ def test_a_file_reimport_without_a_client_withdraws_their_tier_at_that_date(app,
 
 # --- demo data ---------------------------------------------------------------------------------------------
 
+@pytest.mark.commits  # seed-demo analyses the tables on an AUTOCOMMIT connection (PostgreSQL)
 def test_demo_data_populates_every_tier_with_history_and_sparse_revenue(app, runner):
     from models import RevenueRecord
     from portal.demo_assets import statistics_dates

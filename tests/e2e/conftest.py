@@ -45,7 +45,7 @@ def browser():
 
 
 @pytest.fixture
-def live_server(app):
+def live_server(app, database_url):  # the server's threads use connections of their own: a fresh database
     """Serve `app` (with whatever the test put in its database) on a free loopback port."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import TEST_PASSWORD
+from tests.helpers import TEST_PASSWORD
 
 AXE = (Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js").read_text(encoding="utf-8")
 # The main pages of each role: the home page and the page each role works in most.

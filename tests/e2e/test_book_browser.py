@@ -1,8 +1,8 @@
 """A manager signs in, opens the client book, filters it, switches the language."""
 from __future__ import annotations
 
-from tests.conftest import TEST_PASSWORD
 from tests.e2e.conftest import screenshot
+from tests.helpers import TEST_PASSWORD
 
 
 def sign_in(page, username: str) -> None:

@@ -15,8 +15,8 @@ from sqlalchemy import select
 
 from models import Client, ClientTier, db
 from portal.rules.calendar import business_today
-from tests.conftest import TEST_PASSWORD
 from tests.e2e.conftest import screenshot
+from tests.helpers import TEST_PASSWORD
 
 PARTS = ("cash", "a_shares", "b_shares", "funds", "warrants", "bonds", "collective_products")
 ASSETS = {"CA0001": "6000000", "CA0002": "1500000", "CA0003": "800000", "CB0001": "150000", "CB0002": "90000",

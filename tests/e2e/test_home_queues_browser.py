@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import TEST_PASSWORD
 from tests.e2e.conftest import screenshot
 from tests.e2e.test_accessibility import violations
+from tests.helpers import TEST_PASSWORD
 from tests.queue_data import seed_every_queue
 
 SIZES = {"1366": {"width": 1366, "height": 900}, "390": {"width": 390, "height": 844}}

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import TEST_PASSWORD
 from tests.e2e.conftest import screenshot
+from tests.helpers import TEST_PASSWORD
 
 WIDTHS = {"desktop": (1366, 768), "phone": (390, 844)}
 LOCALES = {"zh": "zh-CN", "en": "en-US"}

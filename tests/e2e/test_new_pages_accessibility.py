@@ -10,9 +10,9 @@ from sqlalchemy import select
 
 from models import Client, QuestionnaireVersion, db
 from portal.rules.calendar import business_today
-from tests.conftest import TEST_PASSWORD
 from tests.e2e.test_accessibility import violations
 from tests.e2e.test_evaluations_browser import _data_for_rma1
+from tests.helpers import TEST_PASSWORD
 
 
 def _sign_in(browser, live_server, username, locale):

@@ -8,7 +8,8 @@ from portal.operations import promotions as operations
 from portal.rules.calendar import business_today
 from tests.e2e.conftest import screenshot
 from tests.e2e.test_book_browser import sign_in
-from tests.test_promotions import history, set_level, user
+from tests.helpers import user
+from tests.test_promotions import history, set_level
 
 
 def test_admin_approves_a_pending_nomination(app, world, page):

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from models import db
-from tests.conftest import Factory
 from tests.e2e.conftest import screenshot
 from tests.e2e.test_book_browser import sign_in
+from tests.helpers import Factory
 
 SAMPLES = Path(__file__).resolve().parents[2] / "data" / "samples"
 

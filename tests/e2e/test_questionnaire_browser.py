@@ -8,8 +8,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.conftest import TEST_PASSWORD
 from tests.e2e.conftest import screenshot
+from tests.helpers import TEST_PASSWORD
 
 DEFAULT = json.loads((Path(__file__).resolve().parents[2] / "data" / "questionnaire" / "default.json")
                      .read_text(encoding="utf-8"))

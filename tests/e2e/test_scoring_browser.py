@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from models import Evaluation, Manager, db
-from tests.conftest import TEST_PASSWORD
 from tests.e2e.test_evaluations_browser import _data_for_rma1
+from tests.helpers import TEST_PASSWORD
 
 
 def _open(browser, live_server, cycle_id, javascript=True):
