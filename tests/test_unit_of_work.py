@@ -16,6 +16,9 @@ from portal.operations.errors import OperationError
 from portal.rules.calendar import business_today
 from portal.unit_of_work import unit_of_work
 
+# What a unit of work commits is read back from a second connection, which sees only real commits.
+pytestmark = pytest.mark.commits
+
 
 class Refusal(OperationError):
     """An operation's richer refusal that the caller answers itself."""
