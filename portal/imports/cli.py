@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import sys
 
 import click
 from flask.cli import AppGroup
@@ -9,24 +10,62 @@ from flask.cli import AppGroup
 PRINT_LIMIT = 200
 
 
+class ProgressBar:
+    """An import's progress as a click progress bar on standard error, and its phases as lines."""
+
+    def __init__(self):
+        self.bar = None
+
+    def start(self, total: int | None, label: str) -> None:
+        if not total:  # a workbook that does not state its size: no bar, just the phase
+            click.echo(f"reading ({label})", err=True)
+            return
+        self.bar = click.progressbar(length=total, label=f"reading ({label})", file=sys.stderr)
+        self.bar.__enter__()
+
+    def advance(self, amount: int) -> None:
+        if self.bar is not None:
+            self.bar.update(amount)
+
+    def finish(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+            self.bar = None
+
+    def phase(self, label: str) -> None:
+        self.finish()
+        click.echo(label, err=True)
+
+
+def run_with_progress(run, refused_type: type[Exception], commit: bool = True):
+    """`run(bar)` in one unit of work with a progress bar on standard error: (its result, None) once committed
+    (rolled back instead when `commit` is false: a dry run), or (None, the refusal) when it raised
+    `refused_type`, with nothing of it kept."""
+    from portal.unit_of_work import unit_of_work
+
+    bar = ProgressBar()
+    result = None
+    with unit_of_work(commit=commit, answer_here=(refused_type,)) as work:
+        try:
+            result = run(bar)
+        except BaseException:
+            bar.finish()
+            raise
+    return result, work.error
+
+
 def _run(kind: str, path: str, dry_run: bool, full: bool, apply_missing: bool, reassign_to: str | None) -> None:
     from portal.imports import history
     from portal.imports.onboarding import ImportRefused, Options, import_file
-    from portal.tiering.cli import _Bar
     from portal.unit_of_work import unit_of_work
 
     if apply_missing and not full:
         raise click.UsageError("--apply-missing needs --full (the file must be the whole roster or master).")
     options = Options(dry_run=dry_run, full=full, apply_missing=apply_missing, reassign_to=reassign_to)
-    bar = _Bar()
-    with unit_of_work(commit=not dry_run, answer_here=(ImportRefused,)) as work:
-        try:
-            result = import_file(kind, path, source="cli", options=options, limit=PRINT_LIMIT, progress=bar)
-        except BaseException:
-            bar.finish()
-            raise
-    if not work.ok:
-        refused = work.error
+    result, refused = run_with_progress(
+        lambda bar: import_file(kind, path, source="cli", options=options, limit=PRINT_LIMIT, progress=bar),
+        ImportRefused, commit=not dry_run)
+    if refused is not None:
         for problem in refused.problems:
             where = f"line {problem.line}" if problem.line is not None else "not in the file"
             key = f" [{problem.key}]" if problem.key else ""

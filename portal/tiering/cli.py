@@ -1,55 +1,21 @@
 """Flask commands of this feature: import-assets, import-revenue, retier."""
 from __future__ import annotations
 
-import sys
 from datetime import date
 
 import click
 from flask.cli import AppGroup
 
-PRINT_LIMIT = 200
-
-
-class _Bar:
-    """An import's progress as a click progress bar on standard error, and its phases as lines."""
-
-    def __init__(self):
-        self.bar = None
-
-    def start(self, total: int | None, label: str) -> None:
-        if not total:  # a workbook that does not state its size: no bar, just the phase
-            click.echo(f"reading ({label})", err=True)
-            return
-        self.bar = click.progressbar(length=total, label=f"reading ({label})", file=sys.stderr)
-        self.bar.__enter__()
-
-    def advance(self, amount: int) -> None:
-        if self.bar is not None:
-            self.bar.update(amount)
-
-    def finish(self) -> None:
-        if self.bar is not None:
-            self.bar.__exit__(None, None, None)
-            self.bar = None
-
-    def phase(self, label: str) -> None:
-        self.finish()
-        click.echo(label, err=True)
+from portal.imports.cli import PRINT_LIMIT, run_with_progress
 
 
 def _run_import(kind_name: str, path: str) -> None:
     from portal.imports.assets import KINDS, ImportRejected, import_file
-    from portal.unit_of_work import unit_of_work
 
-    bar = _Bar()
-    with unit_of_work(answer_here=(ImportRejected,)) as work:
-        try:
-            result = import_file(KINDS[kind_name], path, source="cli", progress=bar, limit=PRINT_LIMIT)
-        except BaseException:
-            bar.finish()
-            raise
-    if not work.ok:
-        rejected = work.error
+    result, rejected = run_with_progress(
+        lambda bar: import_file(KINDS[kind_name], path, source="cli", progress=bar, limit=PRINT_LIMIT),
+        ImportRejected)
+    if rejected is not None:
         for problem in rejected.problems:
             where = f"line {problem.line}" if problem.line is not None else "file"
             column = f" {problem.field}" if problem.field else ""
