@@ -202,12 +202,18 @@ def test_eligibility_page_explains_every_clause_and_tenure_only(client, auth, wo
     assert "Run the engine again now" not in page  # the manager may read, not run
 
 
-def test_supervisor_reruns_and_nominates_from_the_page(client, auth, world):
+def _eligible_manager_of_signed_in_supervisor(auth, world):
+    """RMA1, junior for 20 months with two strong quarters, and their supervisor signed in."""
     m = world["a"]["rm"]
     set_level(m, "junior", 20)
     history(m, [88, 92])
     db.session.commit()
     auth.login("sup_a")
+    return m
+
+
+def test_supervisor_reruns_and_nominates_from_the_page(client, auth, world):
+    m = _eligible_manager_of_signed_in_supervisor(auth, world)
     response = client.post("/managers/RMA1/eligibility/run", data={"csrf_token": csrf_token(client, "/")})
     assert response.status_code == 302
     stored = operations.latest_recommendation(m.id)
@@ -493,11 +499,7 @@ def test_demo_data_tells_the_promotion_story(app):
 
 def test_a_refused_nomination_or_flag_close_shows_the_operations_reason(client, auth, world):
     """An operation's refusal is a ValueError too: it is shown as itself, not as an altered hidden field."""
-    m = world["a"]["rm"]
-    set_level(m, "junior", 20)
-    history(m, [88, 92])
-    db.session.commit()
-    auth.login("sup_a")
+    m = _eligible_manager_of_signed_in_supervisor(auth, world)
     client.post("/managers/RMA1/eligibility/run", data={"csrf_token": csrf_token(client, "/")})
     stored = operations.latest_recommendation(m.id)
     token = csrf_token(client, "/managers/RMA1/eligibility")
