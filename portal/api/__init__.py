@@ -1,25 +1,22 @@
-"""The JSON API, /api/v1: bearer tokens, the pages' policies, one error shape, one list envelope."""
+"""The JSON API, /api/v1: bearer tokens, the pages' policies, one error shape, one list envelope.
+
+Each view declares its models with `operation` (portal/api/spec.py); the OpenAPI document is made from them.
+"""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, current_app, jsonify
 from flask_babel import gettext as _
+from pydantic import Field
 from sqlalchemy import Select, func, select
 
 from models import db
 from portal.access import api_error
+from portal.api.spec import ApiInputError, Query, page_of, respond
 from portal.operations.errors import OperationError
 from portal.pagination import MAX_PAGE
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 MAX_PER_PAGE = 100
-
-
-class ApiInputError(Exception):
-    """Bad input to the API: answered 400 (409 for a state conflict) with the field and the message."""
-
-    def __init__(self, message: str, field: str | None = None, code: str = "invalid", status: int = 400):
-        super().__init__(message)
-        self.message, self.field, self.code, self.status = message, field, code, status
 
 
 @bp.errorhandler(ApiInputError)
@@ -34,36 +31,30 @@ def _refused(error: OperationError):
     return _bad_input(ApiInputError(error.message, error.field, error.code))
 
 
-def page_number() -> int:
-    raw = request.args.get("page", "1")
-    try:
-        page = int(raw)
-    except ValueError:
-        raise ApiInputError(_("page must be a positive whole number."), "page") from None
-    if page < 1 or page > MAX_PAGE:
-        raise ApiInputError(_("page must be a positive whole number."), "page")
-    return page
+class Paged(Query):
+    """`?page=` (from 1) and `?per_page=` (1–100; the portal's page size when left out) of a list."""
+
+    page: int = Field(1, ge=1, le=MAX_PAGE)
+    per_page: int | None = Field(None, ge=1, le=MAX_PER_PAGE, description="the portal's page size by default")
+    refusals = {"page": (lambda: _("page must be a positive whole number."), "invalid"),
+                "per_page": (lambda: _("per_page must be a whole number from 1 to %(n)d.", n=MAX_PER_PAGE),
+                             "invalid")}
+
+    @property
+    def size(self) -> int:
+        return self.per_page or current_app.config["PER_PAGE"]
+
+    @property
+    def offset(self) -> int:
+        return (self.page - 1) * self.size
 
 
-def per_page() -> int:
-    raw = request.args.get("per_page")
-    if raw is None:
-        return current_app.config["PER_PAGE"]
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ApiInputError(_("per_page must be a whole number from 1 to %(n)d.", n=MAX_PER_PAGE), "per_page") from None
-    if not 1 <= value <= MAX_PER_PAGE:
-        raise ApiInputError(_("per_page must be a whole number from 1 to %(n)d.", n=MAX_PER_PAGE), "per_page")
-    return value
-
-
-def envelope(stmt: Select, serialise) -> dict:
-    """`{"items", "page", "per_page", "total"}` for a select of ORM rows."""
-    page, size = page_number(), per_page()
+def envelope(stmt: Select, serialise, item, paged: Paged):
+    """The answer `{"items", "page", "per_page", "total"}` for a select of ORM rows, each `item` shaped."""
     total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
-    rows = db.session.scalars(stmt.limit(size).offset((page - 1) * size)).all()
-    return {"items": [serialise(row) for row in rows], "page": page, "per_page": size, "total": total}
+    rows = db.session.scalars(stmt.limit(paged.size).offset(paged.offset)).all()
+    return respond(page_of(item), {"items": [serialise(row) for row in rows], "page": paged.page,
+                                   "per_page": paged.size, "total": total})
 
 
 def refused_import(refused, max_rows: int, row):

@@ -5,17 +5,62 @@ statistics date can arrive in several batches; the clients it touches are re-tie
 """
 from __future__ import annotations
 
+from typing import Annotated, Literal
+
 from flask import request
 from flask_babel import gettext as _
 from flask_login import current_user
+from pydantic import ConfigDict, Field
 
 from portal.access import allow, api_error
-from portal.api import bp, json_response, refused_import
+from portal.api import bp, refused_import
+from portal.api.spec import Answer, Day, ErrorDetail, Response, operation, respond, row_model
 from portal.imports.assets import API_MAX_ROWS, ASSETS, REVENUE, ImportKind, ImportRejected, import_rows
 from portal.json_input import load_json
 from portal.unit_of_work import unit_of_work
 
 IMPORTERS = ("admin", "compliance")
+AMOUNT = {"oneOf": [{"type": "string", "pattern": r"^[0-9]+(\.[0-9]{1,2})?$"}, {"type": "number", "minimum": 0}],
+          "description": "yuan, at most 2 decimal places, not negative; a JSON number is read exactly"}
+AssetSnapshotRow = row_model("AssetSnapshotRow", {
+    "client_no": {"type": "string"},
+    "date": {"type": "string", "format": "date", "description": "statistics date, not after today"},
+    **{name: AMOUNT for name in ASSETS.amounts}}, ASSETS.columns, "One client's assets at a statistics date.")
+RevenueRow = row_model("RevenueRow", {
+    "client_no": {"type": "string"},
+    "month": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$",
+              "description": "YYYY-MM, not after the current month"},
+    **{name: AMOUNT for name in REVENUE.amounts}}, REVENUE.columns, "One client's revenue in a month.")
+
+
+class ImportResult(Answer):
+    kind: Literal["assets", "revenue"]
+    rows: int
+    clients: int
+    dates: list[Day] = None
+    months: list[str] = None
+    replaced: int = Field(description="earlier rows of the same pairs replaced")
+    retiered: int = Field(description="client tiers recomputed")
+    retier_dates: list[Day]
+
+
+class AssetBadRow(Answer):
+    index: int = Field(description="from 0")
+    client_no: str | None = None
+    field: str | None
+    code: str = None
+    message: str
+
+
+class ImportErrorDetail(ErrorDetail):
+    code: Literal["invalid_rows", "invalid_json", "invalid_body", "empty", "too_deeply_nested", "number_out_of_range",
+                  "control_characters"]
+    rows: list[AssetBadRow] = None
+
+
+class ImportError(Answer):  # noqa: A001 - the document's name for this answer
+    model_config = ConfigDict(extra="forbid")
+    error: ImportErrorDetail
 
 
 def _batch(kind: ImportKind):
@@ -27,13 +72,23 @@ def _batch(kind: ImportKind):
     except ValueError:  # JSONDecodeError, bad UTF-8
         return api_error(400, "invalid_json", _("The body is not valid JSON."))
     with unit_of_work(answer_here=(ImportRejected,)) as work:
-        return json_response(import_rows(kind, rows, by_user=current_user).as_dict(), 201)
+        return respond(ImportResult, import_rows(kind, rows, by_user=current_user).as_dict(), 201)
     return refused_import(work.error, API_MAX_ROWS, lambda p: {
         "index": p.line, "client_no": p.client_no, "field": p.field, "code": p.code, "message": p.message})
 
 
+def _import_operation(summary: str, row) -> dict:
+    return dict(summary=summary, body=Annotated[list[row], Field(min_length=1, max_length=API_MAX_ROWS)],
+                answer=ImportResult, status=201, answered="Imported and re-tiered", errors=(401, 403),
+                responses={400: Response("Bad rows (nothing imported), or a body that is not a JSON array of rows",
+                                         ImportError),
+                           413: Response(f"More than {API_MAX_ROWS:,} rows")})
+
+
 @bp.post("/asset-snapshots")
 @allow(*IMPORTERS)
+@operation(**_import_operation("Import asset snapshots (admin, compliance); each (client, date) carried replaces "
+                               "its earlier row, then those clients are re-tiered at those dates", AssetSnapshotRow))
 def import_asset_snapshots():
     """`[{"client_no", "date", "cash", "a_shares", "b_shares", "funds", "warrants", "bonds", "collective_products"}]`"""
     return _batch(ASSETS)
@@ -41,76 +96,9 @@ def import_asset_snapshots():
 
 @bp.post("/revenue-records")
 @allow(*IMPORTERS)
+@operation(**_import_operation("Import monthly revenue (admin, compliance); each (client, month) carried "
+                               "replaces its earlier row, then those clients are re-tiered at every statistics date "
+                               "whose 12 months include the month", RevenueRow))
 def import_revenue_records():
     """`[{"client_no", "month", "net_commission", "other_income"}]`"""
     return _batch(REVENUE)
-
-
-AMOUNT = {"oneOf": [{"type": "string", "pattern": r"^[0-9]+(\.[0-9]{1,2})?$"}, {"type": "number", "minimum": 0}],
-          "description": "yuan, at most 2 decimal places, not negative; a JSON number is read exactly"}
-ROW_ERRORS = {"description": "Bad rows (nothing imported), or a body that is not a JSON array of rows",
-              "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ImportError"}}}}
-TOO_MANY = {"description": f"More than {API_MAX_ROWS:,} rows",
-            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
-
-
-def _path(summary: str, row: str) -> dict:
-    from portal.api.openapi import _errors, _ok
-
-    return {"post": {
-        "summary": summary,
-        "requestBody": {"required": True, "content": {"application/json": {"schema": {
-            "type": "array", "minItems": 1, "maxItems": API_MAX_ROWS,
-            "items": {"$ref": f"#/components/schemas/{row}"}}}}},
-        "responses": {**_ok({"$ref": "#/components/schemas/ImportResult"}, "Imported and re-tiered", "201"),
-                      "400": ROW_ERRORS, **_errors(401, 403), "413": TOO_MANY}}}
-
-
-PATHS: dict = {
-    "/api/v1/asset-snapshots": _path(
-        "Import asset snapshots (admin, compliance); each (client, date) carried replaces its earlier row, "
-        "then those clients are re-tiered at those dates", "AssetSnapshotRow"),
-    "/api/v1/revenue-records": _path(
-        "Import monthly revenue (admin, compliance); each (client, month) carried replaces its earlier row, "
-        "then those clients are re-tiered at every statistics date whose 12 months include the month",
-        "RevenueRow"),
-}
-SCHEMAS: dict = {
-    "AssetSnapshotRow": {
-        "type": "object", "additionalProperties": False,
-        "required": ["client_no", "date", *ASSETS.amounts],
-        "properties": {"client_no": {"type": "string"},
-                       "date": {"type": "string", "format": "date", "description": "statistics date, not after today"},
-                       **{name: AMOUNT for name in ASSETS.amounts}}},
-    "RevenueRow": {
-        "type": "object", "additionalProperties": False,
-        "required": ["client_no", "month", *REVENUE.amounts],
-        "properties": {"client_no": {"type": "string"},
-                       "month": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$",
-                                 "description": "YYYY-MM, not after the current month"},
-                       **{name: AMOUNT for name in REVENUE.amounts}}},
-    "ImportResult": {
-        "type": "object", "required": ["kind", "rows", "clients", "replaced", "retiered", "retier_dates"],
-        "properties": {"kind": {"type": "string", "enum": ["assets", "revenue"]},
-                       "rows": {"type": "integer"}, "clients": {"type": "integer"},
-                       "dates": {"type": "array", "items": {"type": "string", "format": "date"}},
-                       "months": {"type": "array", "items": {"type": "string"}},
-                       "replaced": {"type": "integer", "description": "earlier rows of the same pairs replaced"},
-                       "retiered": {"type": "integer", "description": "client tiers recomputed"},
-                       "retier_dates": {"type": "array", "items": {"type": "string", "format": "date"}}}},
-    "ImportError": {
-        "type": "object", "required": ["error"], "properties": {"error": {
-            "type": "object", "required": ["code", "message"],
-            "properties": {"code": {"type": "string", "enum": ["invalid_rows", "invalid_json", "invalid_body",
-                                                              "empty", "too_deeply_nested", "number_out_of_range",
-                                                              "control_characters"]},
-                           "field": {"type": "string"},
-                           "message": {"type": "string"},
-                           "rows": {"type": "array", "items": {
-                               "type": "object", "required": ["index", "field", "message"],
-                               "properties": {"index": {"type": "integer", "description": "from 0"},
-                                              "client_no": {"type": "string", "nullable": True},
-                                              "field": {"type": "string", "nullable": True},
-                                              "code": {"type": "string"},
-                                              "message": {"type": "string"}}}}}}}},
-}

@@ -1,24 +1,77 @@
 """Credit-report screening over the API: evaluate only, store for a client, and a client's history."""
 from __future__ import annotations
 
-from flask import request
+from typing import Annotated, Any, Literal
+
 from flask_babel import gettext as _
 from flask_login import current_user
+from pydantic import Field
 
 from portal.access import allow, api_error, client_or_404
-from portal.api import ApiInputError, bp, envelope, json_response
+from portal.api import Paged, bp, envelope
+from portal.api.spec import Answer, Body, Timestamp, described, operation, page_of, read_body, read_query, respond
 from portal.operations import credit as operations
+from portal.rules.credit import CLASSES, KINDS, STATUSES
 from portal.unit_of_work import unit_of_work
 
 STAFF = ("rm", "supervisor", "compliance", "admin")
 
 
-def _accounts_body() -> tuple[dict, list]:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict) or not isinstance(body.get("accounts"), list):
-        raise ApiInputError(_('The body must be {"accounts": [{"kind", "status", "current_overdue", "history"}, '
-                              '...]}.'), "accounts")
-    return body, body["accounts"]
+class Account(Answer):
+    kind: Literal[KINDS]
+    status: Literal[STATUSES]
+    current_overdue: int = Field(ge=0)
+    history: str = Field(min_length=24, max_length=24,
+                         description="24 months, oldest first: N 1-7 G Z D C / * #")
+
+
+# The accounts of a body are checked by the screening's own rules (shared with the page and its CSV upload),
+# which name every bad account and position at once.
+ACCOUNTS = described({"type": "array", "items": {"$ref": "#/components/schemas/Account"}})
+
+
+class Accounts(Body):
+    accounts: Annotated[list[Any], ACCOUNTS]
+    shape = (lambda: _('The body must be {"accounts": [{"kind", "status", "current_overdue", "history"}, ...]}.'),
+             "accounts", "invalid")
+
+
+class StoredAccounts(Accounts):
+    # Which class and how long a reason are the override rules' to say (portal/operations/credit.py).
+    override_class: Annotated[str | None, described({"type": "string", "enum": list(CLASSES[:-1]),
+                                                     "description": "a worse class than the computed one"})] = None
+    override_reason: Annotated[str | None, described({"type": "string", "maxLength": 500})] = None
+    refusals = {"override_class": (lambda: _("override_class must be one of barred, subprime, blemished."),
+                                   "invalid"),
+                "override_reason": (lambda: _("override_reason must be text."), "invalid")}
+
+
+class Clause(Answer):
+    code: str
+    message: str
+    observed: Annotated[Any, described({"type": "string"})] = None
+    required: Annotated[Any, described({"type": "string"})] = None
+    account_index: int | None = None
+
+
+class CreditResult(Answer):
+    credit_class: Literal[CLASSES] = Field(alias="class")
+    reasons: list[Clause]
+
+
+class CreditScreening(Answer):
+    id: int
+    client_no: str
+    credit_class: Literal[CLASSES] = Field(alias="class")
+    computed_class: Literal[CLASSES]
+    overridden: bool
+    override_reason: str | None
+    eligible: bool = Field(description="credit business: normal or blemished")
+    reasons: list[Clause]
+    accounts: list[Account]
+    source: str
+    screened_by: str | None
+    screened_at: Timestamp
 
 
 def _account_error(error: operations.AccountsError):
@@ -45,43 +98,45 @@ def screening_json(screening, client_no: str) -> dict:
                      for a in screening.accounts],
         "source": screening.source,
         "screened_by": screening.screened_by.username if screening.screened_by else None,
-        "screened_at": screening.screened_at.isoformat(),
+        "screened_at": screening.screened_at,
     }
 
 
 @bp.post("/credit-screening")
 @allow(*STAFF)
+@operation("Screen credit-report accounts (SPEC Part D); evaluates only, stores nothing; staff only", body=Accounts,
+           answer=CreditResult, errors=(400, 401, 403))
 def credit_screening():
     """Evaluate only: the class and the clauses that decided it; nothing is stored."""
-    _body, accounts = _accounts_body()
+    accounts = read_body(Accounts).accounts
     try:
         _checked, result = operations.evaluate(accounts)  # any other OperationError: 400
     except operations.AccountsError as error:
         return _account_error(error)
-    return {"class": result.credit_class, "reasons": operations.reasons_json(result)}
+    return respond(CreditResult, {"class": result.credit_class, "reasons": operations.reasons_json(result)})
 
 
 @bp.post("/clients/<client_no>/credit-screenings")
 @allow("rm")
+@operation("Screen and store for a client of the caller's book (optional override to a worse class)",
+           body=StoredAccounts, answer=CreditScreening, status=201, answered="Stored", errors=(400, 401, 403, 404))
 def store_credit_screening(client_no: str):
     """Screen and store for a client of the caller's book; optional override_class with override_reason."""
     client = client_or_404(client_no)
-    body, accounts = _accounts_body()
-    override_class = body.get("override_class")
-    override_reason = body.get("override_reason")
-    if override_class is not None and not isinstance(override_class, str):
-        raise ApiInputError(_("override_class must be one of barred, subprime, blemished."), "override_class")
-    if override_reason is not None and not isinstance(override_reason, str):
-        raise ApiInputError(_("override_reason must be text."), "override_reason")
+    body = read_body(StoredAccounts)
     with unit_of_work(answer_here=(operations.AccountsError,)) as work:
-        screening = operations.store_screening(client, accounts, current_user, override_class=override_class,
-                                               override_reason=override_reason, source="api")
-        return json_response(screening_json(screening, client.client_no), 201)
+        screening = operations.store_screening(client, body.accounts, current_user,
+                                               override_class=body.override_class,
+                                               override_reason=body.override_reason, source="api")
+        return respond(CreditScreening, screening_json(screening, client.client_no), 201)
     return _account_error(work.error)
 
 
 @bp.get("/clients/<client_no>/credit-screenings")
 @allow(*STAFF)
+@operation("A client's screening history, newest first", query=Paged, answer=page_of(CreditScreening),
+           errors=(400, 401, 403, 404))
 def credit_screenings(client_no: str):
     client = client_or_404(client_no)
-    return envelope(operations.history_query(client), lambda s: screening_json(s, client.client_no))
+    return envelope(operations.history_query(client), lambda s: screening_json(s, client.client_no),
+                    CreditScreening, read_query(Paged))

@@ -6,73 +6,76 @@ or manager outside the caller's scope is 404 (`not_found`, logged), as for any o
 """
 from __future__ import annotations
 
-from flask import request
+from typing import Annotated, Literal
+
 from flask_login import current_user
+from pydantic import Field
 
 from portal.access import allow
 from portal.api import ApiInputError, bp
-from portal.api.openapi import _errors, _ok
+from portal.api.spec import Answer, Day, Money, Query, described, operation, read_query, respond
 from portal.compliance.queries import FilterError, matrix, parse_as_of, resolve_scope
 from portal.reads import read_only
 from portal.rules.calendar import business_today
 from portal.rules.vocabulary import RISK_CLASSES, TIERS
 
 
+class MatrixQuery(Query):
+    """The date and the scope; the values are checked by the matrix page's own filters."""
+
+    as_of: Annotated[str | None, described({"type": "string", "format": "date"})] = Field(
+        None, description="today (Asia/Shanghai) by default; a future date is 400 future_date")
+    team: str | None = Field(None, description="team code; unknown: 400 unknown_team; outside the caller's "
+                                               "scope: 404")
+    manager: str | None = Field(None, description="employee number; unknown: 400 unknown_manager; outside the "
+                                                  "caller's scope: 404")
+    branch: str | None = Field(None, description="branch code (or its name); unknown: 400 unknown_branch")
+
+
+class Cell(Answer):
+    tier: int = Field(ge=1, le=4)
+    risk_class: Literal[RISK_CLASSES]
+    clients: int = Field(ge=0)
+    assets: Money
+
+
+class Count(Answer):
+    """No profile, or the profile in force had expired on as_of."""
+
+    clients: int = Field(ge=0)
+    assets: Money
+
+
+class SuitabilityMatrix(Answer):
+    """A client with no tier yet counts in tier 4 with assets 0."""
+
+    as_of: Day
+    cells: list[Cell] = Field(min_length=12, max_length=12)
+    no_profile: Count
+    total_clients: int = Field(ge=0)
+
+
 @bp.get("/suitability-matrix")
 @allow("rm", "supervisor", "compliance", "admin")
 @read_only
+@operation("Clients and assets per tier × risk class, and with no valid profile, on a date (compliance/admin: "
+           "everyone; a manager: their book; a supervisor: their teams)", query=MatrixQuery,
+           answer=SuitabilityMatrix, errors=(400, 401, 403, 404))
 def suitability_matrix():
+    query = read_query(MatrixQuery)
     today = business_today()
     try:
-        day = parse_as_of(request.args.get("as_of"), today)
-        scope = resolve_scope(current_user, request.args.get("branch"), request.args.get("team"),
-                              request.args.get("manager"))
+        day = parse_as_of(query.as_of, today)
+        scope = resolve_scope(current_user, query.branch, query.team, query.manager)
     except FilterError as error:
         raise ApiInputError(error.message, error.field, error.code) from None
     grid = matrix(current_user, scope, day, today)
     no_profile = grid.no_profile()
-    return {
-        "as_of": day.isoformat(),
+    return respond(SuitabilityMatrix, {
+        "as_of": day,
         "cells": [{"tier": tier, "risk_class": risk_class, "clients": grid.cells[(tier, risk_class)].clients,
-                   "assets": str(grid.cells[(tier, risk_class)].assets)}
+                   "assets": grid.cells[(tier, risk_class)].assets}
                   for tier in TIERS for risk_class in RISK_CLASSES],
-        "no_profile": {"clients": no_profile.clients, "assets": str(no_profile.assets)},
+        "no_profile": {"clients": no_profile.clients, "assets": no_profile.assets},
         "total_clients": grid.total.clients,
-    }
-
-
-MONEY = {"type": "string", "pattern": r"^-?\d+\.\d{2}$", "description": "CNY, exact decimal"}
-PATHS: dict = {
-    "/api/v1/suitability-matrix": {"get": {
-        "summary": "Clients and assets per tier × risk class, and with no valid profile, on a date "
-                   "(compliance/admin: everyone; a manager: their book; a supervisor: their teams)",
-        "parameters": [
-            {"name": "as_of", "in": "query", "schema": {"type": "string", "format": "date"},
-             "description": "today (Asia/Shanghai) by default; a future date is 400 future_date"},
-            {"name": "team", "in": "query", "schema": {"type": "string"},
-             "description": "team code; unknown: 400 unknown_team; outside the caller's scope: 404"},
-            {"name": "manager", "in": "query", "schema": {"type": "string"},
-             "description": "employee number; unknown: 400 unknown_manager; outside the caller's scope: 404"},
-            {"name": "branch", "in": "query", "schema": {"type": "string"},
-             "description": "branch code (or its name); unknown: 400 unknown_branch"},
-        ],
-        "responses": {**_ok({"$ref": "#/components/schemas/SuitabilityMatrix"}), **_errors(400, 401, 403, 404)}}},
-}
-SCHEMAS: dict = {
-    "SuitabilityMatrix": {
-        "type": "object", "required": ["as_of", "cells", "no_profile", "total_clients"],
-        "properties": {
-            "as_of": {"type": "string", "format": "date"},
-            "cells": {"type": "array", "minItems": 12, "maxItems": 12, "items": {
-                "type": "object", "required": ["tier", "risk_class", "clients", "assets"],
-                "properties": {"tier": {"type": "integer", "minimum": 1, "maximum": 4},
-                               "risk_class": {"type": "string", "enum": list(RISK_CLASSES)},
-                               "clients": {"type": "integer", "minimum": 0}, "assets": MONEY}}},
-            "no_profile": {"type": "object", "required": ["clients", "assets"],
-                           "properties": {"clients": {"type": "integer", "minimum": 0}, "assets": MONEY},
-                           "description": "no profile, or the profile in force had expired on as_of"},
-            "total_clients": {"type": "integer", "minimum": 0},
-        },
-        "description": "A client with no tier yet counts in tier 4 with assets 0.",
-    },
-}
+    })
