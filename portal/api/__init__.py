@@ -4,7 +4,7 @@ Each view declares its models with `operation` (portal/api/spec.py); the OpenAPI
 """
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify
+from flask import Blueprint, current_app
 from flask_babel import gettext as _
 from pydantic import Field
 from sqlalchemy import Select, func, select
@@ -65,10 +65,6 @@ def refused_import(refused, max_rows: int, row):
     if not refused.problems:
         return api_error(400, refused.code, refused.message)
     return api_error(400, "invalid_rows", refused.message, rows=[row(p) for p in refused.problems])
-
-
-def json_response(body, status: int = 200):
-    return jsonify(body), status
 
 
 from portal.api import (  # noqa: E402,F401  (routes register on import)
