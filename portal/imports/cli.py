@@ -54,6 +54,23 @@ def run_with_progress(run, refused_type: type[Exception], commit: bool = True):
     return result, work.error
 
 
+def echo_refusal(refused, describe, more: str) -> None:
+    """A refused import on standard error: each problem kept as `describe(problem)` words it, how many more
+    there were (`more` names them), and the refusal's message."""
+    for problem in refused.problems:
+        click.echo(describe(problem), err=True)
+    if refused.total > len(refused.problems):
+        click.echo(f"... and {refused.total - len(refused.problems)} more {more}.", err=True)
+    click.echo(refused.message, err=True)
+
+
+def _problem_line(problem) -> str:
+    where = f"line {problem.line}" if problem.line is not None else "not in the file"
+    key = f" [{problem.key}]" if problem.key else ""
+    column = f" {problem.field}" if problem.field else ""
+    return f"{where}{key}{column}: {problem.code}: {problem.message}"
+
+
 def _run(kind: str, path: str, dry_run: bool, full: bool, apply_missing: bool, reassign_to: str | None) -> None:
     from portal.imports import history
     from portal.imports.onboarding import ImportRefused, Options, import_file
@@ -66,14 +83,7 @@ def _run(kind: str, path: str, dry_run: bool, full: bool, apply_missing: bool, r
         lambda bar: import_file(kind, path, source="cli", options=options, limit=PRINT_LIMIT, progress=bar),
         ImportRefused, commit=not dry_run)
     if refused is not None:
-        for problem in refused.problems:
-            where = f"line {problem.line}" if problem.line is not None else "not in the file"
-            key = f" [{problem.key}]" if problem.key else ""
-            column = f" {problem.field}" if problem.field else ""
-            click.echo(f"{where}{key}{column}: {problem.code}: {problem.message}", err=True)
-        if refused.total > len(refused.problems):
-            click.echo(f"... and {refused.total - len(refused.problems)} more bad rows.", err=True)
-        click.echo(refused.message, err=True)
+        echo_refusal(refused, _problem_line, "bad rows")
         if not dry_run:
             from pathlib import Path
 

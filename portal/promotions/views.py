@@ -109,6 +109,15 @@ def edit_weights():
                            level_title=_level_title), status
 
 
+
+def _movers_download(fmt: str, movers, proposed: str, filename: str):
+    """The managers whose recommendation a preview changes, as a CSV or XLSX download."""
+    words = view_labels()["recommendation"]
+    header = [_("Employee number"), _("Name"), _("Level"), _("Recommendation now"), proposed]
+    rows = [[m.employee_no, m.name, _level_title(m.level), str(words.get(m.source, m.source)),
+             str(words.get(m.target, m.target))] for m in movers]
+    return download(fmt, filename, header, rows, title=_("Recommendation changes"))
+
 @bp.route("/ladder/weights/preview", methods=["POST"])
 @allow("admin")
 def preview_weights():
@@ -132,12 +141,8 @@ def preview_weights():
             status = 200
             fmt = request.args.get("export")
             if fmt in ("csv", "xlsx"):
-                words = view_labels()["recommendation"]
-                header = [_("Employee number"), _("Name"), _("Level"), _("Recommendation now"),
-                          _("Recommendation under these weights")]
-                rows = [[m.employee_no, m.name, _level_title(m.level), str(words.get(m.source, m.source)),
-                         str(words.get(m.target, m.target))] for m in previews[2]]
-                return download(fmt, "evaluation-weights-preview", header, rows, title=_("Recommendation changes"))
+                return _movers_download(fmt, previews[2], _("Recommendation under these weights"),
+                                        "evaluation-weights-preview")
     return render_template("promotions/weights_form.html", form=form, current=current, levels=LEVELS,
                            dimensions=DIMENSIONS, band_codes=BAND_CODES, view_labels=view_labels(),
                            level_title=_level_title, previews=previews), status
@@ -206,12 +211,7 @@ def preview_rules():
             status = 200
             fmt = request.args.get("export")
             if fmt in ("csv", "xlsx"):
-                words = view_labels()["recommendation"]
-                header = [_("Employee number"), _("Name"), _("Level"), _("Recommendation now"),
-                          _("Recommendation under these rules")]
-                rows = [[m.employee_no, m.name, _level_title(m.level), str(words.get(m.source, m.source)),
-                         str(words.get(m.target, m.target))] for m in movers]
-                return download(fmt, "promotion-rules-preview", header, rows, title=_("Recommendation changes"))
+                return _movers_download(fmt, movers, _("Recommendation under these rules"), "promotion-rules-preview")
     return render_template("promotions/rules_form.html", form=form, current=current,
                            transitions=ladder.TRANSITIONS, fields=ladder.PROMOTION_FIELDS,
                            view_labels=view_labels(), level_title=_level_title, preview=preview, movers=movers,

@@ -6,7 +6,14 @@ from datetime import date
 import click
 from flask.cli import AppGroup
 
-from portal.imports.cli import PRINT_LIMIT, run_with_progress
+from portal.imports.cli import PRINT_LIMIT, echo_refusal, run_with_progress
+
+
+def _problem_line(problem) -> str:
+    where = f"line {problem.line}" if problem.line is not None else "file"
+    column = f" {problem.field}" if problem.field else ""
+    client = f" [{problem.client_no}]" if problem.client_no else ""
+    return f"{where}{client}{column}: {problem.message}"
 
 
 def _run_import(kind_name: str, path: str) -> None:
@@ -16,14 +23,7 @@ def _run_import(kind_name: str, path: str) -> None:
         lambda bar: import_file(KINDS[kind_name], path, source="cli", progress=bar, limit=PRINT_LIMIT),
         ImportRejected)
     if rejected is not None:
-        for problem in rejected.problems:
-            where = f"line {problem.line}" if problem.line is not None else "file"
-            column = f" {problem.field}" if problem.field else ""
-            client = f" [{problem.client_no}]" if problem.client_no else ""
-            click.echo(f"{where}{client}{column}: {problem.message}", err=True)
-        if rejected.total > len(rejected.problems):
-            click.echo(f"... and {rejected.total - len(rejected.problems)} more problems.", err=True)
-        click.echo(rejected.message, err=True)
+        echo_refusal(rejected, _problem_line, "problems")
         if not rejected.problems:
             click.echo("Nothing was imported.", err=True)
         raise SystemExit(1)
