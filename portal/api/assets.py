@@ -5,7 +5,7 @@ statistics date can arrive in several batches; the clients it touches are re-tie
 """
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Literal
 
 from flask import request
 from flask_babel import gettext as _
@@ -14,7 +14,7 @@ from pydantic import ConfigDict, Field
 
 from portal.access import allow, api_error
 from portal.api import bp, refused_import
-from portal.api.spec import Answer, Day, ErrorDetail, Response, operation, respond, row_model
+from portal.api.spec import Answer, Day, ErrorDetail, batch_import, operation, respond, row_model
 from portal.imports.assets import API_MAX_ROWS, ASSETS, REVENUE, ImportKind, ImportRejected, import_rows
 from portal.json_input import load_json
 from portal.unit_of_work import unit_of_work
@@ -78,11 +78,8 @@ def _batch(kind: ImportKind):
 
 
 def _import_operation(summary: str, row) -> dict:
-    return dict(summary=summary, body=Annotated[list[row], Field(min_length=1, max_length=API_MAX_ROWS)],
-                answer=ImportResult, status=201, answered="Imported and re-tiered", errors=(401, 403),
-                responses={400: Response("Bad rows (nothing imported), or a body that is not a JSON array of rows",
-                                         ImportError),
-                           413: Response(f"More than {API_MAX_ROWS:,} rows")})
+    return batch_import(summary, row, API_MAX_ROWS, answer=ImportResult, refusal=ImportError, status=201,
+                        answered="Imported and re-tiered")
 
 
 @bp.post("/asset-snapshots")

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from models import Evaluation as EvaluationRecord
 from models import EvaluationCycle, EvaluationWeightSet, Manager, Team, User, db
 from portal.access import allow, api_error, deny, supervised_team_ids
-from portal.api import ApiInputError, Paged, bp
+from portal.api import ApiInputError, Paged, bp, envelope
 from portal.api.spec import (
     Answer,
     Body,
@@ -209,11 +209,8 @@ def list_cycles():
     stmt = scope_cycles(select(EvaluationCycle), current_user)
     if query.state is not None:
         stmt = stmt.where(EvaluationCycle.state == query.state)
-    total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
-    rows = db.session.scalars(stmt.order_by(EvaluationCycle.end_date.desc(), EvaluationCycle.id.desc())
-                              .limit(query.size).offset(query.offset)).all()
-    return respond(page_of(Cycle), {"items": [cycle_json(c) for c in rows], "page": query.page,
-                                    "per_page": query.size, "total": total})
+    return envelope(stmt.order_by(EvaluationCycle.end_date.desc(), EvaluationCycle.id.desc()), cycle_json, Cycle,
+                    query)
 
 
 @bp.post("/cycles")

@@ -15,7 +15,17 @@ from pydantic import Field
 
 from portal.access import allow, api_error
 from portal.api import bp, refused_import
-from portal.api.spec import Answer, ErrorDetail, Query, Response, described, operation, read_query, respond, row_model
+from portal.api.spec import (
+    Answer,
+    ErrorDetail,
+    Query,
+    batch_import,
+    described,
+    operation,
+    read_query,
+    respond,
+    row_model,
+)
 from portal.imports import history
 from portal.imports.onboarding import API_MAX_ROWS, BRANCHES, CLIENTS, STAFF, ImportRefused, Kind, Options, import_rows
 from portal.json_input import load_json
@@ -123,11 +133,8 @@ def _batch(kind: str):
 
 
 def _import_operation(summary: str, row, query=ImportQuery) -> dict:
-    return dict(summary=summary, query=query, body=Annotated[list[row], Field(min_length=1, max_length=API_MAX_ROWS)],
-                answer=OnboardingResult, answered="Imported (or, dry, counted)", errors=(401, 403),
-                responses={400: Response("Bad rows (nothing imported), or a body that is not a JSON array of rows",
-                                         OnboardingError),
-                           413: Response(f"More than {API_MAX_ROWS:,} rows")})
+    return batch_import(summary, row, API_MAX_ROWS, answer=OnboardingResult, refusal=OnboardingError, query=query,
+                        answered="Imported (or, dry, counted)")
 
 
 @bp.post("/branches")

@@ -1,7 +1,6 @@
 """/me, /managers, /clients: who is who, scoped to the caller."""
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Literal
 
 from flask import abort
@@ -118,17 +117,13 @@ def client_json(client: ClientRecord, full: bool = False) -> dict:
             profile_valid_until=client.profile_valid_until,
             investor_category=client.investor_category,
             asset_tier=client.asset_tier,
-            total_assets=_amount(client.total_assets),
-            contribution_12m=_amount(client.contribution_12m),
+            total_assets=client.total_assets,
+            contribution_12m=client.contribution_12m,
             service_package=package_for_client(client).code,
         )
         if current_user.role == "client":
             body["id_number"] = client.id_number
     return body
-
-
-def _amount(value) -> Decimal | None:
-    return None if value is None else Decimal(value)
 
 
 @bp.get("/me")

@@ -30,6 +30,7 @@ from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
+    Field,
     PlainSerializer,
     TypeAdapter,
     ValidationError,
@@ -61,7 +62,7 @@ def _iso_day(value):
 
 # A date in a query string, written YYYY-MM-DD (as `date.fromisoformat` reads it).
 QueryDay = Annotated[date, BeforeValidator(_iso_day), WithJsonSchema({"type": "string", "format": "date"})]
-Money = Annotated[Decimal, PlainSerializer(lambda amount: str(Decimal(amount).quantize(CENT)), return_type=str),
+Money = Annotated[Decimal, PlainSerializer(lambda amount: str(amount.quantize(CENT)), return_type=str),
                   WithJsonSchema({"type": "string", "format": "decimal", "pattern": r"^-?\d+\.\d{2}$",
                                   "example": "1234567.89", "description": "CNY, exact decimal"})]
 
@@ -183,6 +184,16 @@ def row_model(name: str, columns: dict[str, dict], required: Iterable[str], doc:
     fields = {column: (Annotated[Any, WithJsonSchema(schema)], None) for column, schema in columns.items()}
     return create_model(name, __config__=ConfigDict(extra="forbid", json_schema_extra={"required": list(required)}),
                         __doc__=doc, **fields)
+
+
+def batch_import(summary: str, row: type[BaseModel], max_rows: int, *, answer: Any, refusal: Any, **declared) -> dict:
+    """What `operation` declares for a batch import endpoint: a JSON array of 1 to `max_rows` rows, its `answer`,
+    400 with the bad rows (`refusal`), 401, 403 and 413 past the row limit; `declared` adds or overrides."""
+    return {"summary": summary, "body": Annotated[list[row], Field(min_length=1, max_length=max_rows)],
+            "answer": answer, "errors": (401, 403),
+            "responses": {400: Response("Bad rows (nothing imported), or a body that is not a JSON array of rows",
+                                        refusal),
+                          413: Response(f"More than {max_rows:,} rows")}, **declared}
 
 
 @cache
